@@ -1,0 +1,14 @@
+//! score: a compiler and runtime for architecture scores.
+//!
+//! The pipeline, each stage consuming the one before:
+//! source text → [`syntax`] (AST with spans) → [`check`] (the checked
+//! [`model`]) → plan → runtime. [`diagnostics`] and [`glob`] serve every
+//! stage. See ARCHITECTURE.md for the map.
+
+pub mod check;
+pub mod diagnostics;
+pub mod fmt;
+pub mod glob;
+pub mod model;
+pub mod source;
+pub mod syntax;
