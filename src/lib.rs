@@ -7,8 +7,12 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod driver;
 pub mod fmt;
 pub mod glob;
+pub mod graph;
+pub mod lsp;
 pub mod model;
+pub mod plan;
 pub mod source;
 pub mod syntax;

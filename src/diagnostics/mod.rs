@@ -2,10 +2,12 @@
 //! rendering for humans (codespan-reporting) and tools (JSON Lines).
 
 mod codes;
+mod explain;
 mod render;
 
-pub use codes::{Code, CodeInfo, CODES};
-pub use render::{render_human, render_json, to_json, ColorChoice};
+pub use codes::{CODES, Code, CodeInfo};
+pub use explain::{errors_markdown, explain};
+pub use render::{ColorChoice, render_human, render_json, to_json};
 
 use crate::source::Span;
 

@@ -5,7 +5,7 @@ use super::{Diagnostic, Severity};
 use crate::source::{SourceMap, Span};
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// Whether human output is coloured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]

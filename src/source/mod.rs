@@ -186,10 +186,7 @@ impl SourceFile {
         let offset = self.clamp(offset);
         let line = self.line_index(offset);
         let start = self.line_starts[line] as usize;
-        let column: usize = self.text[start..offset]
-            .chars()
-            .map(char::len_utf16)
-            .sum();
+        let column: usize = self.text[start..offset].chars().map(char::len_utf16).sum();
         (line as u32, column as u32)
     }
 
@@ -265,7 +262,10 @@ impl SourceMap {
     }
 
     pub fn find_by_origin(&self, origin: &Origin) -> Option<FileId> {
-        self.files.iter().find(|f| &f.origin == origin).map(|f| f.id)
+        self.files
+            .iter()
+            .find(|f| &f.origin == origin)
+            .map(|f| f.id)
     }
 }
 

@@ -62,7 +62,9 @@ pub struct Path {
 
 impl Path {
     pub fn last(&self) -> &Ident {
-        self.segments.last().expect("a path has at least one segment")
+        self.segments
+            .last()
+            .expect("a path has at least one segment")
     }
 
     /// The path as written, e.g. `std.checks`.
@@ -324,7 +326,7 @@ pub struct Body {
 pub struct Setting {
     pub doc: Option<Doc>,
     pub name: Ident,
-    /// Comma-separated values after the name (possibly none, e.g. `stdin`).
+    /// Comma-separated values after the name (at least one).
     pub values: Vec<Value>,
     pub span: Span,
 }

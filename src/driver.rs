@@ -1,0 +1,184 @@
+//! The driver: from paths on the command line to checked programs and their
+//! diagnostics. The CLI is a thin layer over this module.
+
+use crate::check::{self, Checked};
+use crate::diagnostics::{self, Diagnostic};
+use crate::source::SourceMap;
+use crate::syntax::{self, LoadError, Program};
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One entry file, loaded and checked.
+pub struct CheckedProgram {
+    pub entry: PathBuf,
+    pub program: Program,
+    pub checked: Checked,
+}
+
+impl CheckedProgram {
+    pub fn sources(&self) -> &SourceMap {
+        &self.program.sources
+    }
+
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.checked.diagnostics
+    }
+}
+
+/// A failure that is not a problem in the sources: a file that cannot be
+/// read, a directory with no `.score` file. The CLI exits with 2 for these.
+#[derive(Debug)]
+pub enum DriverError {
+    Load(LoadError),
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    NothingToCheck {
+        paths: Vec<PathBuf>,
+    },
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DriverError::Load(e) => write!(f, "{e}"),
+            DriverError::Io { path, error } => {
+                write!(f, "cannot read `{}`: {error}", path.display())
+            }
+            DriverError::NothingToCheck { paths } => {
+                let shown: Vec<String> =
+                    paths.iter().map(|p| format!("`{}`", p.display())).collect();
+                write!(f, "no `.score` files found in {}", shown.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+fn read_from_disk(path: &Path) -> std::io::Result<String> {
+    std::fs::read_to_string(path)
+}
+
+/// Load and check one entry file.
+pub fn check_file(entry: &Path) -> Result<CheckedProgram, DriverError> {
+    let program = syntax::load(entry, &read_from_disk).map_err(DriverError::Load)?;
+    let checked = check::check(&program);
+    Ok(CheckedProgram {
+        entry: entry.to_path_buf(),
+        program,
+        checked,
+    })
+}
+
+/// Expand the paths given on the command line into entry files. Files are
+/// taken as given; a directory contributes every `.score` file below it.
+/// With no paths, the current directory is used.
+pub fn collect_entries(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DriverError> {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    for path in &paths {
+        if let Err(error) = std::fs::metadata(path) {
+            return Err(DriverError::Io {
+                path: path.clone(),
+                error,
+            });
+        }
+    }
+    let files = crate::fmt::collect_score_files(&paths).map_err(|error| DriverError::Io {
+        path: paths[0].clone(),
+        error,
+    })?;
+    if files.is_empty() {
+        return Err(DriverError::NothingToCheck { paths });
+    }
+    Ok(files)
+}
+
+/// Check every entry. Files found by walking a directory that another file
+/// imports are modules, not programs of their own: they are checked as part
+/// of the program that imports them.
+pub fn check_paths(paths: &[PathBuf]) -> Result<Vec<CheckedProgram>, DriverError> {
+    let explicit: HashSet<PathBuf> = paths
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let entries = collect_entries(paths)?;
+    let mut programs = Vec::new();
+    for entry in &entries {
+        programs.push(check_file(entry)?);
+    }
+    let imported: HashSet<PathBuf> = programs
+        .iter()
+        .flat_map(|p| {
+            p.program
+                .sources
+                .files()
+                .filter(|f| !p.program.roots.contains(&f.id))
+                .filter_map(|f| f.path().and_then(|path| path.canonicalize().ok()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    programs.retain(|p| {
+        let canonical = p.entry.canonicalize().ok();
+        match canonical {
+            Some(c) => explicit.contains(&c) || !imported.contains(&c),
+            None => true,
+        }
+    });
+    Ok(programs)
+}
+
+/// Counts of errors and warnings, for the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, diagnostics: &[Diagnostic]) {
+        for d in diagnostics {
+            match d.severity {
+                diagnostics::Severity::Error => self.errors += 1,
+                diagnostics::Severity::Warning => self.warnings += 1,
+                diagnostics::Severity::Note => {}
+            }
+        }
+    }
+}
+
+impl fmt::Display for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("1 {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        match (self.errors, self.warnings) {
+            (0, 0) => write!(f, "no problems"),
+            (e, 0) => write!(f, "{}", plural(e, "error")),
+            (0, w) => write!(f, "{}", plural(w, "warning")),
+            (e, w) => write!(f, "{} and {}", plural(e, "error"), plural(w, "warning")),
+        }
+    }
+}
+
+/// Remove diagnostics reported twice because two programs share a module.
+/// Keys are the file's display name and the rendered position, since file
+/// ids differ between programs.
+pub fn dedup_key(sources: &SourceMap, d: &Diagnostic) -> (String, u32, u32, String, String) {
+    let (name, start, end) = match d.primary_span() {
+        Some(span) => (sources.get(span.file).name.clone(), span.start, span.end),
+        None => (String::new(), 0, 0),
+    };
+    (name, start, end, d.code.to_string(), d.message.clone())
+}
