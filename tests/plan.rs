@@ -12,7 +12,6 @@ use score::plan::{self, Plan};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -557,28 +556,18 @@ proptest! {
     }
 }
 
-// ------------------------------------------------------------------ speed
+// ------------------------------------------------------------------ scale
 
-/// Building the plan of a 10 000-part score, end to end (load, check, build,
-/// JSON), takes under 1.5 s in a release build. A debug build runs the same
-/// pipeline on fewer parts, without the clock.
+/// A large generated score goes through the whole pipeline (load, check,
+/// build, JSON). Its speed is measured in `benches/build.rs`, not here.
 #[test]
-fn a_large_score_builds_quickly() {
-    let release = !cfg!(debug_assertions);
-    let parts = if release { 10_000 } else { 1_000 };
+fn a_large_score_builds() {
+    let parts = 1_000;
     let dir = tempfile::tempdir().unwrap();
     let entry = dir.path().join("big.score");
     std::fs::write(&entry, generate::generate(parts, 7)).unwrap();
-    let start = Instant::now();
     let plan = build_at(&entry).unwrap_or_else(|e| panic!("{e}"));
     let json = plan::to_json(&plan);
-    let elapsed = start.elapsed();
     assert_eq!(plan.tasks.len(), parts);
     assert!(json.len() > parts * 100);
-    if release {
-        assert!(
-            elapsed.as_secs_f64() < 1.5,
-            "building a {parts}-part plan took {elapsed:?}"
-        );
-    }
 }
