@@ -263,20 +263,7 @@ impl<'t> Reader<'t> {
                 let mut items = None;
                 let before = self.pos;
                 if self.eat(b".{") {
-                    let mut names = vec![self.name()?];
-                    loop {
-                        if self.eat(b"}") {
-                            break;
-                        }
-                        if !self.eat(b",") {
-                            return None;
-                        }
-                        if self.eat(b"}") {
-                            break;
-                        }
-                        names.push(self.name()?);
-                    }
-                    items = Some(names);
+                    items = Some(self.separated(b"}", false, Self::name)?);
                 } else {
                     self.pos = before;
                 }
@@ -511,19 +498,7 @@ impl<'t> Reader<'t> {
         }
         let start = self.pos;
         self.pos += 1;
-        let mut parts = vec![self.path()?];
-        loop {
-            if self.eat(b"]") {
-                break;
-            }
-            if !self.eat(b",") {
-                return None;
-            }
-            if self.eat(b"]") {
-                break;
-            }
-            parts.push(self.path()?);
-        }
+        let parts = self.separated(b"]", false, Self::path)?;
         Some(Step::Group {
             parts,
             span: self.span(start, self.pos),
@@ -570,6 +545,35 @@ impl<'t> Reader<'t> {
             values,
             span: self.span(start, end),
         })
+    }
+
+    /// The rest of a comma-separated list whose opening bracket has been
+    /// read: items with an optional trailing comma, up to and including
+    /// `close`. `may_be_empty` says whether `close` may follow at once.
+    fn separated<T>(
+        &mut self,
+        close: &[u8],
+        may_be_empty: bool,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut items = Vec::new();
+        if may_be_empty && self.eat(close) {
+            return Some(items);
+        }
+        items.push(item(self)?);
+        loop {
+            if self.eat(close) {
+                break;
+            }
+            if !self.eat(b",") {
+                return None;
+            }
+            if self.eat(close) {
+                break;
+            }
+            items.push(item(self)?);
+        }
+        Some(items)
     }
 
     fn enter(&mut self) -> Option<()> {
@@ -786,22 +790,7 @@ impl<'t> Reader<'t> {
         let start = self.pos;
         self.enter()?;
         self.pos += 1;
-        let mut values = Vec::new();
-        if !self.eat(b"]") {
-            values.push(self.value()?);
-            loop {
-                if self.eat(b"]") {
-                    break;
-                }
-                if !self.eat(b",") {
-                    return None;
-                }
-                if self.eat(b"]") {
-                    break;
-                }
-                values.push(self.value()?);
-            }
-        }
+        let values = self.separated(b"]", true, Self::value)?;
         self.depth -= 1;
         Some(Value::List(values, self.span(start, self.pos)))
     }
@@ -811,22 +800,7 @@ impl<'t> Reader<'t> {
         let start = self.pos;
         self.enter()?;
         self.pos += 1;
-        let mut entries = Vec::new();
-        if !self.eat(b"}") {
-            entries.push(self.map_entry()?);
-            loop {
-                if self.eat(b"}") {
-                    break;
-                }
-                if !self.eat(b",") {
-                    return None;
-                }
-                if self.eat(b"}") {
-                    break;
-                }
-                entries.push(self.map_entry()?);
-            }
-        }
+        let entries = self.separated(b"}", true, Self::map_entry)?;
         self.depth -= 1;
         Some(Value::Map(entries, self.span(start, self.pos)))
     }
@@ -910,22 +884,7 @@ impl<'t> Reader<'t> {
         let callee = self.path_of(segments, false)?;
         self.enter()?;
         self.pos += 1;
-        let mut args = Vec::new();
-        if !self.eat(b")") {
-            args.push(self.arg()?);
-            loop {
-                if self.eat(b")") {
-                    break;
-                }
-                if !self.eat(b",") {
-                    return None;
-                }
-                if self.eat(b")") {
-                    break;
-                }
-                args.push(self.arg()?);
-            }
-        }
+        let args = self.separated(b")", true, Self::arg)?;
         self.depth -= 1;
         Some(Value::Call(Call {
             callee,
