@@ -1,9 +1,8 @@
 //! Graphviz DOT output.
 
-use super::{CRITICAL, colours};
+use super::{CRITICAL, PlanIndex, colours};
 use crate::plan::Plan;
-use crate::plan::types::{Complexity, Task, format_duration};
-use std::collections::{BTreeSet, HashMap};
+use crate::plan::types::{Complexity, format_duration};
 use std::fmt::Write as _;
 
 /// A DOT string literal.
@@ -45,20 +44,11 @@ pub fn to_dot(plan: &Plan) -> String {
     );
     out.push_str("  edge [color=\"#757575\", arrowsize=0.7];\n");
 
-    let critical: BTreeSet<&str> = plan
-        .critical_path
-        .tasks
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let critical_edges: BTreeSet<(&str, &str)> = plan
-        .critical_path
-        .tasks
-        .windows(2)
-        .map(|w| (w[0].as_str(), w[1].as_str()))
-        .collect();
-
-    let by_id: HashMap<&str, &Task> = plan.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    let PlanIndex {
+        critical,
+        critical_edges,
+        by_id,
+    } = PlanIndex::new(plan);
     for (i, wave) in plan.waves.iter().enumerate() {
         let _ = writeln!(out, "\n  subgraph cluster_wave_{} {{", i + 1);
         let _ = writeln!(

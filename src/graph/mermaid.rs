@@ -1,9 +1,9 @@
 //! Mermaid flowchart output (renders in GitHub Markdown).
 
-use super::{CRITICAL, colours};
+use super::{CRITICAL, PlanIndex, colours};
 use crate::plan::Plan;
-use crate::plan::types::{Complexity, Task, format_duration};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use crate::plan::types::{Complexity, format_duration};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 /// Text inside a Mermaid `["..."]` label: quotes and angle brackets become
@@ -72,20 +72,11 @@ pub fn to_mermaid(plan: &Plan) -> String {
         plan.score.name
     );
 
-    let critical: BTreeSet<&str> = plan
-        .critical_path
-        .tasks
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let critical_edges: BTreeSet<(&str, &str)> = plan
-        .critical_path
-        .tasks
-        .windows(2)
-        .map(|w| (w[0].as_str(), w[1].as_str()))
-        .collect();
-
-    let by_id: HashMap<&str, &Task> = plan.tasks.iter().map(|t| (t.id.as_str(), t)).collect();
+    let PlanIndex {
+        critical,
+        critical_edges,
+        by_id,
+    } = PlanIndex::new(plan);
     for (i, wave) in plan.waves.iter().enumerate() {
         let _ = writeln!(out, "  subgraph wave_{}[\"wave {}\"]", i + 1, i + 1);
         out.push_str("    direction TB\n");

@@ -14,7 +14,8 @@ pub use dot::to_dot;
 pub use mermaid::to_mermaid;
 
 use crate::plan::Plan;
-use crate::plan::types::Complexity;
+use crate::plan::types::{Complexity, Task};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -117,6 +118,28 @@ impl std::error::Error for GraphError {}
 
 /// The picture in `format`, as bytes ready to write. DOT and Mermaid never
 /// fail; SVG and PNG run Graphviz.
+/// What both pictures look up while drawing: the tasks by id, and the tasks
+/// and edges of the critical path (drawn emphasised).
+struct PlanIndex<'p> {
+    critical: BTreeSet<&'p str>,
+    critical_edges: BTreeSet<(&'p str, &'p str)>,
+    by_id: HashMap<&'p str, &'p Task>,
+}
+
+impl<'p> PlanIndex<'p> {
+    fn new(plan: &'p Plan) -> PlanIndex<'p> {
+        let path = &plan.critical_path.tasks;
+        PlanIndex {
+            critical: path.iter().map(String::as_str).collect(),
+            critical_edges: path
+                .windows(2)
+                .map(|w| (w[0].as_str(), w[1].as_str()))
+                .collect(),
+            by_id: plan.tasks.iter().map(|t| (t.id.as_str(), t)).collect(),
+        }
+    }
+}
+
 pub fn render(plan: &Plan, format: GraphFormat) -> Result<Vec<u8>, GraphError> {
     match format {
         GraphFormat::Dot => Ok(to_dot(plan).into_bytes()),
