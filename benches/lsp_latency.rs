@@ -23,14 +23,15 @@
 //! release; server memory after opening under 200 MB.
 
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, ExitCode, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::process::{Child, ChildStdin, ExitCode};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 #[path = "support/generate.rs"]
 mod generate;
+#[path = "../tests/support/lsp_wire.rs"]
+mod lsp_wire;
 
 /// The server's debounce delay, as in `DEBOUNCE` in src/lsp/mod.rs (the
 /// server does not advertise it; keep the two in step).
@@ -101,63 +102,24 @@ struct Client {
     next_id: i64,
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(n) = line.strip_prefix("Content-Length: ") {
-            length = n.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
 impl Client {
     fn start(dir: &Path) -> Result<Client, String> {
-        let exe = env!("CARGO_BIN_EXE_score");
-        let mut child = Command::new(exe)
-            .arg("lsp")
-            // The server writes the standard library there: keep it in the
-            // temporary directory.
-            .env("XDG_CACHE_HOME", dir.join("cache"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start `{exe} lsp`: {e}"))?;
-        let stdin = child.stdin.take().ok_or("the server has no stdin")?;
-        let stdout = child.stdout.take().ok_or("the server has no stdout")?;
-        let (tx, rx) = channel();
-        // A reader thread, so that waits can time out.
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if tx.send(message).is_err() {
-                    break;
-                }
-            }
-        });
+        let lsp_wire::Server {
+            child,
+            stdin,
+            messages,
+        } = lsp_wire::start(dir)
+            .map_err(|e| format!("cannot start `{} lsp`: {e}", env!("CARGO_BIN_EXE_score")))?;
         Ok(Client {
             child,
             stdin,
-            messages: rx,
+            messages,
             next_id: 1,
         })
     }
 
     fn send(&mut self, message: &Value) -> Result<(), String> {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len())
-            .and_then(|()| self.stdin.flush())
+        lsp_wire::write_message(&mut self.stdin, message)
             .map_err(|e| format!("cannot write to the server: {e}"))
     }
 

@@ -1,11 +1,13 @@
 //! Drives the real `score lsp` binary over stdio with JSON-RPC, as an editor
 //! would: initialize, open files, ask questions, shut down.
 
+#[path = "support/lsp_wire.rs"]
+mod lsp_wire;
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 const LIB: &str = r#"/// The shared link record.
@@ -78,51 +80,17 @@ struct Client {
     dir: PathBuf,
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(n) = line.strip_prefix("Content-Length: ") {
-            length = n.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).ok()?;
-    serde_json::from_slice(&body).ok()
-}
-
 impl Client {
     fn start(dir: &Path) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_score"))
-            .arg("lsp")
-            .env("XDG_CACHE_HOME", dir.join("cache"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start `score lsp`");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            while let Some(message) = read_message(&mut reader) {
-                if tx.send(message).is_err() {
-                    break;
-                }
-            }
-        });
+        let lsp_wire::Server {
+            child,
+            stdin,
+            messages,
+        } = lsp_wire::start(dir).expect("start `score lsp`");
         let mut client = Client {
             child,
             stdin,
-            messages: rx,
+            messages,
             next_id: 1,
             notifications: Vec::new(),
             dir: dir.to_path_buf(),
@@ -138,9 +106,7 @@ impl Client {
     }
 
     fn send(&mut self, message: Value) {
-        let body = message.to_string();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        lsp_wire::write_message(&mut self.stdin, &message).unwrap();
     }
 
     fn notify(&mut self, method: &str, params: Value) {
