@@ -14,5 +14,7 @@ pub mod graph;
 pub mod lsp;
 pub mod model;
 pub mod plan;
+pub mod runtime;
 pub mod source;
 pub mod syntax;
+pub mod workspace;

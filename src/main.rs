@@ -14,7 +14,7 @@ use std::process::ExitCode;
 #[command(
     name = "score",
     version,
-    about = "Compile and check architecture scores: intents, contracts, agents, parts and sequences",
+    about = "Check, compile and run architecture scores: intents, contracts, agents, parts and sequences",
     long_about = None,
     propagate_version = true,
     arg_required_else_help = true
@@ -92,9 +92,78 @@ enum Command {
     },
     /// Run the language server over stdio (for editors).
     Lsp,
+    /// Run a score (or a plan built by `score build`): dispatch its parts to
+    /// their agents in parallel, verify what they return, journal every event.
+    ///
+    /// The run's journal, outputs and logs go to `.score/runs/RUN_ID/` in the
+    /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
+    /// when cancelled with Ctrl-C, 2 when the run could not start.
+    Run(RunArgs),
+    /// Approve (or reject) a part's result that a run is waiting for.
+    ///
+    /// Then continue the run with `score run FILE --resume RUN_ID`.
+    Approve {
+        /// The run, as `score run` named it (e.g. 20261124-153012-7f3a).
+        run: String,
+        /// The part waiting for approval.
+        part: String,
+        /// Reject the result instead: the part fails, and runs again on resume.
+        #[arg(long)]
+        reject: bool,
+        /// The workspace of the run (default: the nearest directory, from the
+        /// current one up, that holds the run in `.score/runs/`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The score (`.score`) or plan (`.json`, from `score build`) to run.
+    file: PathBuf,
+    /// At most N tasks at once (besides the score's and agents' `concurrency`).
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Run only this part and the parts it needs (repeatable).
+    #[arg(long, value_name = "PART")]
+    only: Vec<String>,
+    /// Show what would be dispatched, with each prompt, and call nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Finish an interrupted run (the latest, or RUN_ID): tasks already done
+    /// are not run again, unless their content hash changed.
+    #[arg(long, value_name = "RUN_ID", num_args = 0..=1, default_missing_value = "")]
+    resume: Option<String>,
+    /// Run every task, even those whose result is cached from an earlier run.
+    #[arg(long)]
+    fresh: bool,
+    /// Give a score input: NAME=VALUE, or NAME=@FILE to read it from a file.
+    #[arg(long, value_name = "NAME=VALUE")]
+    input: Vec<String>,
+    /// Play NAME's parts with agent OTHER (`--agent '*=mock'`: every part by
+    /// the built-in mock).
+    #[arg(long, value_name = "NAME=OTHER")]
+    agent: Vec<String>,
+    /// Write the events to stdout as JSON Lines (the journal's records).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    events: Option<EventsFormat>,
+    /// The workspace to run in (default: the score's `workspace`, relative
+    /// to the file).
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum EventsFormat {
+    /// One JSON object per line
+    Json,
 }
 
 fn main() -> ExitCode {
+    // Messages name paths, ids and commands to copy: never break their lines.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -153,6 +222,13 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             }
             Err(code) => Ok(code),
         },
+        Command::Run(args) => run_score(args, color),
+        Command::Approve {
+            run,
+            part,
+            reject,
+            workspace,
+        } => approve(&run, &part, reject, workspace),
         Command::Lsp => {
             score::lsp::serve_stdio()
                 .into_diagnostic()
@@ -160,6 +236,139 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `score run`: load (or compile) the plan, prepare it, then run it (or show
+/// it with `--dry-run`) and report.
+fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
+    use score::runtime;
+    let file = &args.file;
+    let is_score = file.extension().is_some_and(|e| e == "score");
+    let plan = if is_score {
+        match compile(file, color)? {
+            Ok(plan) => plan,
+            Err(code) => return Ok(code),
+        }
+    } else {
+        let text = std::fs::read_to_string(file)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot read `{}`", file.display()))?;
+        score::plan::load(&text).map_err(|e| {
+            miette!(
+                help = "give a `.score` file, or a plan written by `score build FILE.score -o plan.json`",
+                "`{}`: {e}",
+                file.display()
+            )
+        })?
+    };
+    let base = file.parent().unwrap_or(std::path::Path::new(""));
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let workspace = match &args.workspace {
+        Some(dir) => cwd.join(dir),
+        None => cwd.join(base).join(&plan.score.workspace),
+    };
+    let workspace = workspace.canonicalize().map_err(|e| {
+        miette!(
+            help = "create the directory, fix the score's `workspace` setting, or pass `--workspace DIR`",
+            "the workspace `{}` cannot be used: {e}",
+            workspace.display()
+        )
+    })?;
+    let options = runtime::RunOptions {
+        only: args.only.clone(),
+        agents: args.agent.clone(),
+        inputs: args.input.clone(),
+        input_base: cwd.clone(),
+        jobs: args.jobs,
+        resume: args
+            .resume
+            .as_ref()
+            .map(|id| Some(id.clone()).filter(|id| !id.is_empty())),
+        fresh: args.fresh,
+    };
+    if args.jobs == Some(0) {
+        return Err(miette!(
+            help = "give at least 1",
+            "`--jobs 0` would run nothing"
+        ));
+    }
+    let env = |name: &str| std::env::var(name).ok();
+    let prepared = runtime::prepare(plan, &options, &env).map_err(|e| miette!("{e}"))?;
+    let mode = match args.events {
+        Some(EventsFormat::Json) => runtime::Mode::Json,
+        None => runtime::Mode::auto(),
+    };
+    if mode != runtime::Mode::Json {
+        for warning in &prepared.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    if args.dry_run {
+        print!("{}", runtime::dry_run(&prepared, &workspace));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let ctx = runtime::RunContext {
+        workspace,
+        mode,
+        interactive: mode != runtime::Mode::Json
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal(),
+    };
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("cannot start the async runtime")?;
+    let finished = tokio
+        .block_on(runtime::run(prepared, &options, &ctx))
+        .map_err(|e| miette!("{e}"))?;
+    // In-flight children were killed on cancel; do not wait for stragglers.
+    tokio.shutdown_timeout(std::time::Duration::from_millis(200));
+    if let Some(holder) = &finished.took_over {
+        eprintln!(
+            "note: took over the lock of run {} (process {} is gone)",
+            holder.run, holder.pid
+        );
+    }
+    let report = runtime::report::render(&finished, &file.display().to_string(), &cwd);
+    if mode == runtime::Mode::Json {
+        eprint!("{report}");
+    } else {
+        print!("{report}");
+    }
+    Ok(match finished.outcome.status {
+        runtime::RunStatus::Succeeded => ExitCode::SUCCESS,
+        runtime::RunStatus::Cancelled => ExitCode::from(130),
+        _ => ExitCode::from(1),
+    })
+}
+
+/// `score approve RUN PART`.
+fn approve(
+    run: &str,
+    part: &str,
+    reject: bool,
+    workspace: Option<PathBuf>,
+) -> miette::Result<ExitCode> {
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let workspace = match workspace {
+        Some(dir) => cwd.join(dir),
+        None => cwd
+            .ancestors()
+            .find(|dir| dir.join(".score").join("runs").join(run).is_dir())
+            .map(|d| d.to_path_buf())
+            .ok_or_else(|| {
+                miette!(
+                    help = "run it from the workspace of the run, or pass `--workspace DIR`",
+                    "no run `{run}` in `.score/runs/` here or in any parent directory"
+                )
+            })?,
+    };
+    let by = std::env::var("USER").unwrap_or_else(|_| "someone".into());
+    let message =
+        score::runtime::approve(&workspace, run, part, !reject, &by).map_err(|e| miette!("{e}"))?;
+    println!("{message}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -29,7 +29,7 @@ mod lower;
 mod order;
 mod resolve;
 pub mod settings;
-mod suggest;
+pub(crate) mod suggest;
 mod types;
 
 use crate::diagnostics::{self, Code, Diagnostic};

@@ -1,0 +1,1131 @@
+//! The conductor: one loop that owns the run's state, dispatches ready
+//! tasks, journals what happens and releases dependants.
+//!
+//! Each dispatched task is a tokio task of its own ([`play`]) that runs its
+//! attempts (agent, validation, checks, feedback and retries) and reports
+//! back over a channel. The conductor never polls: it sleeps until a report
+//! (or Ctrl-C) arrives, drains every report there is, journals them, makes
+//! the journal durable once, and only then dispatches what they released.
+//!
+//! Scheduling is O(log n) per task: a task enters its agent's ready queue
+//! (a heap ordered by how much estimated work still follows it, so the
+//! critical path goes first) exactly once, when its last dependency
+//! finishes; agents with ready tasks and free capacity wait in a FIFO of
+//! their own. Nothing ever walks the waiting tasks.
+
+use super::agent::{AgentError, AttemptFiles, AttemptRequest, Performer, Usage};
+use super::inputs::{fill_prompt, inputs_hash, value_of};
+use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
+use super::progress::Progress;
+use super::verify::{Validators, feedback, run_check};
+use crate::plan::{Budget, Plan, Provider};
+use serde_json::Value;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Where a task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Waiting for dependencies.
+    Pending,
+    /// In its agent's ready queue.
+    Ready,
+    Running,
+    /// Its result is accepted and journaled; a person must approve it.
+    AwaitingApproval,
+    Done,
+    Failed,
+    /// Not run: a dependency failed.
+    Skipped,
+}
+
+/// What the run knows about one task (for the report too).
+#[derive(Clone, Debug)]
+pub struct TaskState {
+    pub status: Status,
+    /// Attempts made by this invocation and earlier ones of the same run.
+    pub attempts: u32,
+    pub usage: Usage,
+    pub cost_usd: f64,
+    /// Wall-clock time from its first attempt to its result.
+    pub duration_ms: u64,
+    /// Epoch ms of its first dispatch and of its result.
+    pub started_at: Option<u64>,
+    pub finished_at: Option<u64>,
+    pub outputs: Option<Arc<Value>>,
+    pub cached_from: Option<String>,
+    pub failure: Option<(FailureKind, String)>,
+    /// Done before this invocation started (resumed).
+    pub resumed: bool,
+}
+
+impl Default for TaskState {
+    fn default() -> TaskState {
+        TaskState {
+            status: Status::Pending,
+            attempts: 0,
+            usage: Usage::default(),
+            cost_usd: 0.0,
+            duration_ms: 0,
+            started_at: None,
+            finished_at: None,
+            outputs: None,
+            cached_from: None,
+            failure: None,
+            resumed: false,
+        }
+    }
+}
+
+/// How the conductor was asked to run.
+pub struct Conductor {
+    pub plan: Arc<Plan>,
+    pub performers: HashMap<String, Arc<dyn Performer>>,
+    pub workspace: PathBuf,
+    pub run: RunDir,
+    pub journal: Journal,
+    pub score_inputs: BTreeMap<String, Value>,
+    pub jobs: Option<usize>,
+    /// Reuse results from `.score/cache` (off with `--fresh` and on resume).
+    pub use_cache: bool,
+    pub cache_dir: PathBuf,
+    /// Ask for approvals on the terminal.
+    pub interactive: bool,
+    pub progress: Progress,
+    /// The state of each task, by plan index (resumed tasks already done).
+    pub states: Vec<TaskState>,
+    /// Task ids to plan indices (filled by [`Conductor::conduct`]).
+    pub index: HashMap<String, usize>,
+}
+
+/// The end of a run, for the report.
+pub struct Outcome {
+    pub status: RunStatus,
+    pub states: Vec<TaskState>,
+    pub budget_message: Option<String>,
+    pub wall: Duration,
+}
+
+/// Money and tokens spent so far, shared with the tasks in flight.
+#[derive(Default)]
+struct Spend {
+    tokens: AtomicU64,
+    micro_usd: AtomicU64,
+    attempts: AtomicU64,
+}
+
+impl Spend {
+    fn add(&self, usage: Usage, cost: f64) {
+        self.tokens.fetch_add(usage.total(), Ordering::Relaxed);
+        self.micro_usd
+            .fetch_add((cost * 1e6).round() as u64, Ordering::Relaxed);
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn usd(&self) -> f64 {
+        self.micro_usd.load(Ordering::Relaxed) as f64 / 1e6
+    }
+
+    /// Why another attempt would break `budget`, if it would: the spend so
+    /// far plus what an attempt has cost on average.
+    fn refuses(&self, budget: &Budget) -> Option<String> {
+        let attempts = self.attempts.load(Ordering::Relaxed).max(1);
+        let tokens = self.tokens.load(Ordering::Relaxed);
+        let usd = self.usd();
+        if let Some(limit) = budget.tokens {
+            let next = tokens / attempts;
+            if tokens >= limit || (tokens > 0 && tokens + next > limit) {
+                return Some(format!(
+                    "the score's budget of {} tokens would be exceeded: {} spent, about {} per attempt",
+                    crate::plan::group_thousands(limit),
+                    crate::plan::group_thousands(tokens),
+                    crate::plan::group_thousands(next)
+                ));
+            }
+        }
+        if let Some(limit) = budget.usd {
+            let next = usd / attempts as f64;
+            if usd >= limit || (usd > 0.0 && usd + next > limit) {
+                return Some(format!(
+                    "the score's budget of ${limit:.2} would be exceeded: ${usd:.4} spent, about ${next:.4} per attempt"
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// What every task in flight shares.
+struct Shared {
+    plan: Arc<Plan>,
+    performers: HashMap<String, Arc<dyn Performer>>,
+    workspace: PathBuf,
+    logs: PathBuf,
+    validators: Validators,
+    spend: Spend,
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+/// A report from a task in flight.
+enum Msg {
+    /// Progress to journal (attempt started or failed).
+    Event(Event),
+    /// The task's result.
+    Finished(usize, TaskResult),
+    /// A person answered the approval prompt.
+    Answer { task: usize, approved: bool },
+}
+
+enum TaskResult {
+    Succeeded {
+        outputs: Value,
+        inputs_hash: String,
+        attempts: u32,
+        usage: Usage,
+        cost: f64,
+        duration_ms: u64,
+        cached_from: Option<String>,
+    },
+    Failed {
+        kind: FailureKind,
+        message: String,
+        usage: Usage,
+        cost: f64,
+        duration_ms: u64,
+    },
+}
+
+/// A task waiting in its agent's queue: the most remaining work first, then
+/// plan order.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Queued {
+    remaining_ms: u64,
+    order: std::cmp::Reverse<usize>,
+}
+
+impl Conductor {
+    /// Runs every task not done yet, until all are done, failed or blocked.
+    pub async fn conduct(mut self) -> Result<Outcome, String> {
+        let started = Instant::now();
+        let plan = self.plan.clone();
+        let n = plan.tasks.len();
+        self.index = plan
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        let index = self.index.clone();
+        let deps: Vec<Vec<usize>> = plan
+            .tasks
+            .iter()
+            .map(|t| {
+                t.depends_on
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                dependants[d].push(i);
+            }
+        }
+        // Remaining estimated work from each task to the end (tasks are in
+        // wave order: dependants come later).
+        let mut remaining_ms = vec![0u64; n];
+        for i in (0..n).rev() {
+            let after = dependants[i]
+                .iter()
+                .map(|&d| remaining_ms[d])
+                .max()
+                .unwrap_or(0);
+            remaining_ms[i] = plan.tasks[i].estimate_ms + after;
+        }
+        let agent_ids: Vec<&str> = plan.agents.keys().map(String::as_str).collect();
+        let agent_of: Vec<usize> = plan
+            .tasks
+            .iter()
+            .map(|t| agent_ids.iter().position(|a| *a == t.agent).unwrap_or(0))
+            .collect();
+        let agent_limit: Vec<usize> = agent_ids
+            .iter()
+            .map(|a| {
+                plan.agents[*a]
+                    .concurrency
+                    .map_or(usize::MAX, |c| c.max(1) as usize)
+            })
+            .collect();
+        let global_limit = [
+            plan.score.concurrency.map(|c| c.max(1) as usize),
+            self.jobs.map(|j| j.max(1)),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(usize::MAX);
+
+        let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+        let shared = Arc::new(Shared {
+            plan: plan.clone(),
+            performers: std::mem::take(&mut self.performers),
+            workspace: self.workspace.clone(),
+            logs: self.run.logs(),
+            validators: Validators::default(),
+            spend: Spend::default(),
+            tx: tx.clone(),
+        });
+        // Spending of earlier invocations of this run counts.
+        for state in &self.states {
+            if state.usage.total() > 0 || state.cost_usd > 0.0 {
+                shared.spend.add(state.usage, state.cost_usd);
+            }
+        }
+
+        let mut queues: Vec<BinaryHeap<Queued>> =
+            agent_ids.iter().map(|_| BinaryHeap::new()).collect();
+        let mut running_per_agent = vec![0usize; agent_ids.len()];
+        let mut waiting_agents: VecDeque<usize> = VecDeque::new();
+        let mut agent_waiting = vec![false; agent_ids.len()];
+        let mut running = 0usize;
+        let mut in_flight: HashMap<usize, tokio::task::AbortHandle> = HashMap::new();
+        let mut unmet: Vec<usize> = vec![0; n];
+        let mut approvals: VecDeque<usize> = VecDeque::new();
+        let mut asking = false;
+        let mut budget_message: Option<String> = None;
+        let mut cancelled = false;
+
+        // Initial state: what is done, what is ready.
+        for i in 0..n {
+            unmet[i] = deps[i]
+                .iter()
+                .filter(|&&d| self.states[d].status != Status::Done)
+                .count();
+        }
+        for i in 0..n {
+            match self.states[i].status {
+                Status::Pending if unmet[i] == 0 => {
+                    self.states[i].status = Status::Ready;
+                    queues[agent_of[i]].push(Queued {
+                        remaining_ms: remaining_ms[i],
+                        order: std::cmp::Reverse(i),
+                    });
+                }
+                Status::AwaitingApproval if self.interactive => approvals.push_back(i),
+                _ => {}
+            }
+        }
+        for a in 0..agent_ids.len() {
+            if !queues[a].is_empty() {
+                waiting_agents.push_back(a);
+                agent_waiting[a] = true;
+            }
+        }
+
+        let ctrl_c = cancel_signal();
+        tokio::pin!(ctrl_c);
+
+        loop {
+            // Dispatch everything the limits allow.
+            while !cancelled && budget_message.is_none() && running < global_limit {
+                let Some(a) = waiting_agents.pop_front() else {
+                    break;
+                };
+                agent_waiting[a] = false;
+                if running_per_agent[a] >= agent_limit[a] {
+                    continue;
+                }
+                let Some(Queued { order, .. }) = queues[a].pop() else {
+                    continue;
+                };
+                if let Some(budget) = &plan.score.budget
+                    && let Some(message) = shared.spend.refuses(budget)
+                {
+                    // Put it back: it did not run.
+                    queues[a].push(Queued {
+                        remaining_ms: remaining_ms[order.0],
+                        order,
+                    });
+                    self.emit(Event::BudgetExhausted {
+                        message: message.clone(),
+                        tokens: shared.spend.tokens.load(Ordering::Relaxed),
+                        cost_usd: shared.spend.usd(),
+                    })?;
+                    budget_message = Some(message);
+                    break;
+                }
+                let i = order.0;
+                running += 1;
+                running_per_agent[a] += 1;
+                self.states[i].status = Status::Running;
+                if self.states[i].started_at.is_none() {
+                    self.states[i].started_at = Some(now_ms());
+                }
+                let inputs = self.inputs_of(i);
+                let cached = if self.use_cache {
+                    cache_lookup(&self.cache_dir, &plan.tasks[i].hash, &inputs_hash(&inputs))
+                } else {
+                    None
+                };
+                let first_attempt = self.states[i].attempts + 1;
+                let handle = tokio::spawn(play(shared.clone(), i, inputs, first_attempt, cached));
+                in_flight.insert(i, handle.abort_handle());
+                if running_per_agent[a] < agent_limit[a]
+                    && !queues[a].is_empty()
+                    && !agent_waiting[a]
+                {
+                    waiting_agents.push_back(a);
+                    agent_waiting[a] = true;
+                }
+            }
+            // One approval question at a time.
+            if !asking
+                && !cancelled
+                && let Some(i) = approvals.pop_front()
+            {
+                asking = true;
+                let task = &plan.tasks[i];
+                let question = format!(
+                    "Approve the result of `{}` ({})? Its outputs are in {}",
+                    task.id,
+                    task.approve.as_deref().unwrap_or("approval"),
+                    self.run.output(&task.id).display()
+                );
+                let tx = tx.clone();
+                let progress = self.progress.clone();
+                tokio::task::spawn_blocking(move || {
+                    let approved = progress.ask(&question);
+                    let _ = tx.send(Msg::Answer { task: i, approved });
+                });
+            }
+            if running == 0 && !asking {
+                break;
+            }
+            tokio::select! {
+                msg = rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    let mut released = Vec::new();
+                    let mut next = Some(msg);
+                    // Drain every report there is before syncing once.
+                    while let Some(msg) = next {
+                        match msg {
+                            Msg::Event(event) => {
+                                if let Event::AttemptStarted { task, attempt, .. } = &event
+                                    && let Some(&i) = index.get(task.as_str())
+                                {
+                                    self.states[i].attempts = self.states[i].attempts.max(*attempt);
+                                }
+                                self.emit(event)?;
+                            }
+                            Msg::Finished(i, result) => {
+                                in_flight.remove(&i);
+                                running -= 1;
+                                let a = agent_of[i];
+                                running_per_agent[a] -= 1;
+                                if !queues[a].is_empty() && !agent_waiting[a] {
+                                    waiting_agents.push_back(a);
+                                    agent_waiting[a] = true;
+                                }
+                                if self.finish(i, result, &dependants)? {
+                                    released.push(i);
+                                } else if self.states[i].status == Status::AwaitingApproval && self.interactive {
+                                    approvals.push_back(i);
+                                }
+                            }
+                            Msg::Answer { task: i, approved } => {
+                                asking = false;
+                                let by = whoami();
+                                if approved {
+                                    self.emit(Event::Approved { task: plan.tasks[i].id.clone(), by })?;
+                                    self.succeed_after_approval(i)?;
+                                    released.push(i);
+                                } else {
+                                    self.emit(Event::Rejected { task: plan.tasks[i].id.clone(), by: by.clone() })?;
+                                    let message = format!("rejected by {by}");
+                                    self.fail(i, FailureKind::Agent, message, &dependants)?;
+                                }
+                            }
+                        }
+                        next = rx.try_recv().ok();
+                    }
+                    // Durable before anything depends on it.
+                    self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
+                    for i in released {
+                        for &d in &dependants[i] {
+                            unmet[d] -= 1;
+                            if unmet[d] == 0 && self.states[d].status == Status::Pending {
+                                self.states[d].status = Status::Ready;
+                                let a = agent_of[d];
+                                queues[a].push(Queued { remaining_ms: remaining_ms[d], order: std::cmp::Reverse(d) });
+                                if !agent_waiting[a] && running_per_agent[a] < agent_limit[a] {
+                                    waiting_agents.push_back(a);
+                                    agent_waiting[a] = true;
+                                }
+                            }
+                        }
+                    }
+                }
+                _ = &mut ctrl_c, if !cancelled => {
+                    cancelled = true;
+                    let mut ids: Vec<String> = in_flight.keys().map(|&i| plan.tasks[i].id.clone()).collect();
+                    ids.sort();
+                    for (_, handle) in in_flight.drain() {
+                        handle.abort();
+                    }
+                    self.progress.cancelled();
+                    // Results sent before the abort are kept: no finished
+                    // work is lost to a Ctrl-C.
+                    while let Ok(msg) = rx.try_recv() {
+                        match msg {
+                            Msg::Event(event) => self.emit(event)?,
+                            Msg::Finished(i, result @ TaskResult::Succeeded { .. }) => {
+                                self.finish(i, result, &dependants)?;
+                            }
+                            Msg::Finished(..) | Msg::Answer { .. } => {}
+                        }
+                    }
+                    for state in &mut self.states {
+                        if state.status == Status::Running {
+                            state.status = Status::Ready;
+                        }
+                    }
+                    let ids: Vec<String> = ids.into_iter().filter(|id| self.states[index[id.as_str()]].status == Status::Ready).collect();
+                    self.emit(Event::RunCancelled { in_flight: ids })?;
+                    self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
+                    // Aborted tasks never report; nothing more will come.
+                    running = 0;
+                    asking = false;
+                }
+            }
+        }
+
+        let status = if cancelled {
+            RunStatus::Cancelled
+        } else if self.states.iter().all(|s| s.status == Status::Done) {
+            RunStatus::Succeeded
+        } else if budget_message.is_some() {
+            RunStatus::OverBudget
+        } else if self
+            .states
+            .iter()
+            .any(|s| matches!(s.status, Status::Failed | Status::Skipped))
+        {
+            RunStatus::Failed
+        } else if self
+            .states
+            .iter()
+            .any(|s| s.status == Status::AwaitingApproval)
+        {
+            RunStatus::Paused
+        } else {
+            RunStatus::Failed
+        };
+        let succeeded = self
+            .states
+            .iter()
+            .filter(|s| s.status == Status::Done)
+            .count();
+        let failed = self
+            .states
+            .iter()
+            .filter(|s| s.status == Status::Failed)
+            .count();
+        self.emit(Event::RunFinished {
+            status,
+            succeeded,
+            failed,
+            remaining: n - succeeded - failed,
+        })?;
+        self.journal
+            .sync()
+            .map_err(|e| journal_error(&self.journal, e))?;
+        self.progress.finish();
+        Ok(Outcome {
+            status,
+            states: self.states,
+            budget_message,
+            wall: started.elapsed(),
+        })
+    }
+
+    /// Journals an event (not yet synced) and shows it.
+    fn emit(&mut self, event: Event) -> Result<(), String> {
+        let record = Record {
+            at: now_ms(),
+            event,
+        };
+        self.journal
+            .append(&record)
+            .map_err(|e| journal_error(&self.journal, e))?;
+        self.progress.record(&record, self.journal.last_line());
+        Ok(())
+    }
+
+    /// The input values of task `i` (its dependencies are done).
+    fn inputs_of(&self, i: usize) -> BTreeMap<String, Value> {
+        let plan = &self.plan;
+        let task = &plan.tasks[i];
+        task.inputs
+            .iter()
+            .map(|(name, input)| {
+                let value = value_of(input, &self.score_inputs, |dep| {
+                    self.index
+                        .get(dep)
+                        .and_then(|&d| self.states[d].outputs.as_deref())
+                });
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// Records a task's result. Returns whether it is done (its dependants
+    /// may start once the journal is synced).
+    fn finish(
+        &mut self,
+        i: usize,
+        result: TaskResult,
+        dependants: &[Vec<usize>],
+    ) -> Result<bool, String> {
+        let plan = self.plan.clone();
+        let task = &plan.tasks[i];
+        match result {
+            TaskResult::Succeeded {
+                outputs,
+                inputs_hash,
+                attempts,
+                usage,
+                cost,
+                duration_ms,
+                cached_from,
+            } => {
+                let state = &mut self.states[i];
+                state.usage += usage;
+                state.cost_usd += cost;
+                state.duration_ms = duration_ms;
+                state.cached_from = cached_from.clone();
+                state.outputs = Some(Arc::new(outputs.clone()));
+                // A convenience copy; the journal holds the outputs too.
+                write_output(&self.run.output(&task.id), &outputs);
+                if let (Some(approver), None) = (&task.approve, &cached_from) {
+                    state.status = Status::AwaitingApproval;
+                    let (tokens_in, tokens_out, cost_usd) = (
+                        state.usage.input_tokens,
+                        state.usage.output_tokens,
+                        state.cost_usd,
+                    );
+                    self.emit(Event::ApprovalRequested {
+                        task: task.id.clone(),
+                        hash: task.hash.clone(),
+                        inputs_hash,
+                        approver: approver.clone(),
+                        outputs,
+                        attempts,
+                        tokens_in,
+                        tokens_out,
+                        cost_usd,
+                        duration_ms,
+                    })?;
+                    return Ok(false);
+                }
+                state.status = Status::Done;
+                state.finished_at = Some(now_ms());
+                let (tokens_in, tokens_out, cost_usd) = (
+                    state.usage.input_tokens,
+                    state.usage.output_tokens,
+                    state.cost_usd,
+                );
+                let attempts_total = state.attempts;
+                self.emit(Event::TaskSucceeded {
+                    task: task.id.clone(),
+                    hash: task.hash.clone(),
+                    inputs_hash: inputs_hash.clone(),
+                    outputs: outputs.clone(),
+                    attempts: if cached_from.is_some() {
+                        0
+                    } else {
+                        attempts.max(attempts_total)
+                    },
+                    tokens_in,
+                    tokens_out,
+                    cost_usd,
+                    duration_ms,
+                    cached_from: cached_from.clone(),
+                })?;
+                if cached_from.is_none() {
+                    cache_store(
+                        &self.cache_dir,
+                        &task.hash,
+                        &inputs_hash,
+                        &self.run.id,
+                        &task.id,
+                        &outputs,
+                    );
+                }
+                Ok(true)
+            }
+            TaskResult::Failed {
+                kind,
+                message,
+                usage,
+                cost,
+                duration_ms,
+            } => {
+                let state = &mut self.states[i];
+                state.usage += usage;
+                state.cost_usd += cost;
+                state.duration_ms = duration_ms;
+                self.fail(i, kind, message, dependants)?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Task `i` failed: journal it and skip everything downstream.
+    fn fail(
+        &mut self,
+        i: usize,
+        kind: FailureKind,
+        message: String,
+        dependants: &[Vec<usize>],
+    ) -> Result<(), String> {
+        let plan = self.plan.clone();
+        let task = &plan.tasks[i];
+        self.states[i].status = Status::Failed;
+        self.states[i].finished_at = Some(now_ms());
+        self.states[i].failure = Some((kind, message.clone()));
+        self.emit(Event::TaskFailed {
+            task: task.id.clone(),
+            hash: task.hash.clone(),
+            attempts: self.states[i].attempts,
+            kind,
+            message,
+        })?;
+        let mut stack: Vec<(usize, usize)> = dependants[i].iter().map(|&d| (d, i)).collect();
+        while let Some((d, because)) = stack.pop() {
+            if matches!(self.states[d].status, Status::Pending | Status::Ready) {
+                self.states[d].status = Status::Skipped;
+                let reason = format!(
+                    "it needs `{}`, which {}",
+                    plan.tasks[because].id,
+                    if because == i {
+                        "failed"
+                    } else {
+                        "was skipped"
+                    }
+                );
+                self.emit(Event::TaskSkipped {
+                    task: plan.tasks[d].id.clone(),
+                    reason,
+                })?;
+                stack.extend(dependants[d].iter().map(|&x| (x, d)));
+            }
+        }
+        Ok(())
+    }
+
+    /// An approved task becomes done.
+    fn succeed_after_approval(&mut self, i: usize) -> Result<(), String> {
+        let plan = self.plan.clone();
+        let task = &plan.tasks[i];
+        let outputs = self.states[i]
+            .outputs
+            .as_deref()
+            .cloned()
+            .unwrap_or(Value::Null);
+        let inputs_hash = inputs_hash(&self.inputs_of(i));
+        let state = &mut self.states[i];
+        state.status = Status::Done;
+        state.finished_at = Some(now_ms());
+        let event = Event::TaskSucceeded {
+            task: task.id.clone(),
+            hash: task.hash.clone(),
+            inputs_hash: inputs_hash.clone(),
+            outputs: outputs.clone(),
+            attempts: state.attempts,
+            tokens_in: state.usage.input_tokens,
+            tokens_out: state.usage.output_tokens,
+            cost_usd: state.cost_usd,
+            duration_ms: state.duration_ms,
+            cached_from: None,
+        };
+        self.emit(event)?;
+        cache_store(
+            &self.cache_dir,
+            &task.hash,
+            &inputs_hash,
+            &self.run.id,
+            &task.id,
+            &outputs,
+        );
+        Ok(())
+    }
+}
+
+fn journal_error(journal: &Journal, e: std::io::Error) -> String {
+    format!(
+        "cannot write the journal `{}`: {e}; the run stopped so that no work goes unrecorded",
+        journal.path().display()
+    )
+}
+
+fn write_output(path: &std::path::Path, outputs: &Value) {
+    let mut text = serde_json::to_string_pretty(outputs).unwrap_or_default();
+    text.push('\n');
+    let _ = std::fs::write(path, text);
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn cancel_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Who approves on this terminal.
+fn whoami() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "the terminal".into())
+}
+
+/// `.score/cache/HASH.INPUTS.json`: a task's accepted outputs, by what it
+/// was and what it was given.
+fn cache_path(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> PathBuf {
+    let short = &inputs_hash[..inputs_hash.len().min(16)];
+    dir.join(format!("{hash}.{short}.json"))
+}
+
+/// A cached result: the run it came from and its outputs.
+pub struct Cached {
+    pub run: String,
+    pub outputs: Value,
+}
+
+fn cache_lookup(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> Option<Cached> {
+    let text = std::fs::read_to_string(cache_path(dir, hash, inputs_hash)).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    if value.get("hash")?.as_str()? != hash || value.get("inputs_hash")?.as_str()? != inputs_hash {
+        return None;
+    }
+    Some(Cached {
+        run: value.get("run")?.as_str()?.to_string(),
+        outputs: value.get("outputs")?.clone(),
+    })
+}
+
+fn cache_store(
+    dir: &std::path::Path,
+    hash: &str,
+    inputs_hash: &str,
+    run: &str,
+    task: &str,
+    outputs: &Value,
+) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let entry = serde_json::json!({
+        "hash": hash, "inputs_hash": inputs_hash, "outputs": outputs, "run": run, "task": task,
+    });
+    // Write then rename: a reader never sees half an entry.
+    let path = cache_path(dir, hash, inputs_hash);
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, entry.to_string()).is_ok() {
+        let _ = std::fs::rename(&tmp, &path);
+    }
+}
+
+/// One task, from dispatch to result: its attempts, each verified, with
+/// feedback on retries. A cached result is re-verified by its checks
+/// instead of being played again.
+async fn play(
+    shared: Arc<Shared>,
+    i: usize,
+    inputs: BTreeMap<String, Value>,
+    first_attempt: u32,
+    cached: Option<Cached>,
+) {
+    let result = attempts(&shared, i, &inputs, first_attempt, cached).await;
+    let _ = shared.tx.send(Msg::Finished(i, result));
+}
+
+async fn attempts(
+    shared: &Shared,
+    i: usize,
+    inputs: &BTreeMap<String, Value>,
+    first_attempt: u32,
+    cached: Option<Cached>,
+) -> TaskResult {
+    let plan = &shared.plan;
+    let task = &plan.tasks[i];
+    let agent = &plan.agents[&task.agent];
+    let inputs_hash = inputs_hash(inputs);
+    let started = Instant::now();
+    let log_prefix =
+        |attempt: u32, what: &str| shared.logs.join(format!("{}.{attempt}.{what}", task.id));
+
+    if let Some(cached) = cached {
+        let mut all_pass = true;
+        for (k, check) in task.checks.iter().enumerate() {
+            let outcome = run_check(
+                check,
+                &shared.workspace,
+                &log_prefix(0, &format!("cache-check-{}", k + 1)),
+            )
+            .await;
+            if !outcome.passed {
+                all_pass = false;
+                break;
+            }
+        }
+        if all_pass
+            && shared
+                .validators
+                .validate(&task.result_schema, &cached.outputs)
+                .is_ok()
+        {
+            return TaskResult::Succeeded {
+                outputs: cached.outputs,
+                inputs_hash,
+                attempts: 0,
+                usage: Usage::default(),
+                cost: 0.0,
+                duration_ms: started.elapsed().as_millis() as u64,
+                cached_from: Some(cached.run),
+            };
+        }
+    }
+
+    let Some(performer) = shared.performers.get(&task.agent) else {
+        return TaskResult::Failed {
+            kind: FailureKind::Setup,
+            message: format!("no performer for agent `{}`", task.agent),
+            usage: Usage::default(),
+            cost: 0.0,
+            duration_ms: 0,
+        };
+    };
+    let writes_prompt_file = !matches!(agent.provider, Provider::Mock { .. });
+    let price = |usage: Usage| {
+        usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
+            + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
+    };
+    let base_prompt = fill_prompt(task, inputs);
+    let allowed = task.retries + 1;
+    let last_attempt = first_attempt + task.retries;
+    let mut prompt_feedback = String::new();
+    let mut total_usage = Usage::default();
+    let mut total_cost = 0.0;
+    let mut last: (FailureKind, String) = (FailureKind::Agent, String::new());
+    let seed_base = u64::from_str_radix(&task.hash[..task.hash.len().min(16)], 16).unwrap_or(0);
+
+    for attempt in first_attempt..=last_attempt {
+        let nth = attempt - first_attempt + 1;
+        // Budgets: the score's (shared) and the part's own.
+        let over = plan
+            .score
+            .budget
+            .as_ref()
+            .and_then(|b| shared.spend.refuses(b))
+            .or_else(|| {
+                part_budget_refuses(task.budget.as_ref(), total_usage, total_cost, nth - 1)
+            });
+        if let Some(message) = over {
+            last = (FailureKind::Budget, message);
+            break;
+        }
+        let files = AttemptFiles::new(&shared.logs, &task.id, attempt);
+        let prompt = format!("{base_prompt}{prompt_feedback}");
+        if writes_prompt_file && let Err(e) = std::fs::write(&files.prompt, &prompt) {
+            last = (
+                FailureKind::Setup,
+                format!(
+                    "cannot write the prompt file `{}`: {e}",
+                    files.prompt.display()
+                ),
+            );
+            break;
+        }
+        let _ = shared.tx.send(Msg::Event(Event::AttemptStarted {
+            task: task.id.clone(),
+            attempt,
+            agent: task.agent.clone(),
+            hash: task.hash.clone(),
+        }));
+        let request = AttemptRequest {
+            task: task.id.clone(),
+            attempt,
+            prompt,
+            result_schema: (*task.result_schema).clone(),
+            has_outputs: !task.outputs.is_empty(),
+            workspace: shared.workspace.clone(),
+            files,
+            timeout: Duration::from_millis(task.timeout_ms),
+            seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
+        };
+        let attempt_started = Instant::now();
+        let reply = tokio::time::timeout(request.timeout, performer.perform(&request)).await;
+        let mut usage = Usage::default();
+        let failure: Option<(FailureKind, String)> = match reply {
+            Err(_) => Some((
+                FailureKind::Timeout,
+                format!(
+                    "the attempt did not finish within the part's timeout of {} and was stopped",
+                    crate::plan::format_duration(task.timeout_ms)
+                ),
+            )),
+            Ok(Err(AgentError::Setup { message })) => {
+                last = (FailureKind::Setup, message);
+                journal_attempt_failed(shared, task, attempt, &last, usage, 0.0, attempt_started);
+                break;
+            }
+            Ok(Err(AgentError::Transport { message })) => {
+                last = (FailureKind::Transport, message);
+                journal_attempt_failed(shared, task, attempt, &last, usage, 0.0, attempt_started);
+                break;
+            }
+            Ok(Err(AgentError::Failed { message, usage: u })) => {
+                usage = u;
+                Some((FailureKind::Agent, message))
+            }
+            Ok(Ok(reply)) => {
+                usage = reply.usage;
+                match reply.result {
+                    Err(why) => Some((FailureKind::InvalidOutput, why)),
+                    Ok(value) => match shared.validators.validate(&task.result_schema, &value) {
+                        Err(why) => Some((FailureKind::InvalidOutput, why)),
+                        Ok(()) => {
+                            let mut failed_check = None;
+                            for (k, check) in task.checks.iter().enumerate() {
+                                let outcome = run_check(
+                                    check,
+                                    &shared.workspace,
+                                    &log_prefix(attempt, &format!("check-{}", k + 1)),
+                                )
+                                .await;
+                                if !outcome.passed {
+                                    failed_check = Some(outcome.message);
+                                    break;
+                                }
+                            }
+                            match failed_check {
+                                Some(message) => Some((FailureKind::Check, message)),
+                                None => {
+                                    let cost = price(usage);
+                                    shared.spend.add(usage, cost);
+                                    total_usage += usage;
+                                    total_cost += cost;
+                                    return TaskResult::Succeeded {
+                                        outputs: value,
+                                        inputs_hash,
+                                        attempts: attempt,
+                                        usage: total_usage,
+                                        cost: total_cost,
+                                        duration_ms: started.elapsed().as_millis() as u64,
+                                        cached_from: None,
+                                    };
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        };
+        let cost = price(usage);
+        shared.spend.add(usage, cost);
+        total_usage += usage;
+        total_cost += cost;
+        if let Some(failure) = failure {
+            journal_attempt_failed(
+                shared,
+                task,
+                attempt,
+                &failure,
+                usage,
+                cost,
+                attempt_started,
+            );
+            prompt_feedback = feedback(nth, allowed, &failure.1);
+            last = failure;
+        }
+    }
+    TaskResult::Failed {
+        kind: last.0,
+        message: last.1,
+        usage: total_usage,
+        cost: total_cost,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+fn journal_attempt_failed(
+    shared: &Shared,
+    task: &crate::plan::Task,
+    attempt: u32,
+    failure: &(FailureKind, String),
+    usage: Usage,
+    cost: f64,
+    started: Instant,
+) {
+    let _ = shared.tx.send(Msg::Event(Event::AttemptFailed {
+        task: task.id.clone(),
+        attempt,
+        kind: failure.0,
+        message: failure.1.clone(),
+        tokens_in: usage.input_tokens,
+        tokens_out: usage.output_tokens,
+        cost_usd: cost,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }));
+}
+
+/// Why the part's own budget refuses another attempt: what it spent plus
+/// what its attempts have cost on average.
+fn part_budget_refuses(
+    budget: Option<&Budget>,
+    usage: Usage,
+    cost: f64,
+    attempts: u32,
+) -> Option<String> {
+    let budget = budget?;
+    let n = u64::from(attempts.max(1));
+    if let Some(limit) = budget.tokens {
+        let spent = usage.total();
+        if spent >= limit || (attempts > 0 && spent + spent / n > limit) {
+            return Some(format!(
+                "the part's budget of {} tokens would be exceeded: {} spent over {attempts} attempt(s)",
+                crate::plan::group_thousands(limit),
+                crate::plan::group_thousands(spent)
+            ));
+        }
+    }
+    if let Some(limit) = budget.usd
+        && (cost >= limit || (attempts > 0 && cost + cost / n as f64 > limit))
+    {
+        return Some(format!(
+            "the part's budget of ${limit:.2} would be exceeded: ${cost:.4} spent over {attempts} attempt(s)"
+        ));
+    }
+    None
+}

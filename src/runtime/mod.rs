@@ -1,0 +1,527 @@
+//! The runtime: `score run` conducts a plan.
+//!
+//! It trusts only the plan (validated on load), dispatches every ready task
+//! at once within the concurrency limits, verifies what agents return, and
+//! writes every state change to the journal before acting on it.
+//!
+//! - [`prepare`]: the plan as this run will play it (`--only`, `--agent`),
+//!   the score's inputs, and one performer per agent (API keys are read
+//!   here: a missing key stops the run before it starts);
+//! - [`dry_run`]: what would be dispatched, with prompts, calling nothing;
+//! - [`run`]: takes the workspace's lock, opens (or resumes) the run's
+//!   journal and hands over to the [`conduct`] loop;
+//! - [`report`]: the table at the end; [`approve`]: `score approve`.
+
+pub mod agent;
+pub mod agents;
+pub mod conduct;
+pub mod inputs;
+pub mod journal;
+pub mod lock;
+pub mod process;
+pub mod progress;
+pub mod report;
+pub mod select;
+pub mod values;
+pub mod verify;
+
+use crate::plan::{Plan, Provider};
+use agent::Performer;
+use conduct::{Conductor, Outcome, Status, TaskState};
+use journal::{Event, Journal, Record, RunsDir, now_ms};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use journal::RunStatus;
+pub use progress::Mode;
+
+/// What the user asked for on the command line.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// `--only PART` (repeatable): those parts and what they need.
+    pub only: Vec<String>,
+    /// `--agent NAME=OTHER` (repeatable; `*=mock` for every agent).
+    pub agents: Vec<String>,
+    /// `--input NAME=VALUE|@FILE` (repeatable), `@FILE` relative to
+    /// `input_base`.
+    pub inputs: Vec<String>,
+    pub input_base: PathBuf,
+    /// `--jobs N`.
+    pub jobs: Option<usize>,
+    /// `--resume [RUN_ID]`: `Some(None)` for the latest run.
+    pub resume: Option<Option<String>>,
+    /// `--fresh`: do not reuse cached results.
+    pub fresh: bool,
+}
+
+/// A plan ready to run: selected, with its inputs and performers.
+pub struct Prepared {
+    pub plan: Plan,
+    pub score_inputs: BTreeMap<String, Value>,
+    pub performers: HashMap<String, Arc<dyn Performer>>,
+    /// Things worth saying before the run (an agent below a part's tier).
+    pub warnings: Vec<String>,
+}
+
+/// Applies `--agent` and `--only`, reads the score's inputs and makes the
+/// performers. Every error here is the user's to fix, before anything runs.
+pub fn prepare(
+    mut plan: Plan,
+    options: &RunOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Prepared, String> {
+    let warnings = select::override_agents(&mut plan, &options.agents)?;
+    select::only(&mut plan, &options.only)?;
+    let score_inputs = inputs::score_inputs(&plan, &options.inputs, &options.input_base)?;
+    let mut performers = HashMap::new();
+    let mut problems = Vec::new();
+    for (id, agent) in &plan.agents {
+        match agents::performer(id, agent, env) {
+            Ok(p) => {
+                performers.insert(id.clone(), p);
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("\n"));
+    }
+    Ok(Prepared {
+        plan,
+        score_inputs,
+        performers,
+        warnings,
+    })
+}
+
+/// What `score run --dry-run` prints: every task in dispatch order, its
+/// agent and how it would be called, its checks and its prompt (inputs
+/// from other tasks stay as placeholders: they exist only at run time).
+pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
+    use std::fmt::Write;
+    let plan = &prepared.plan;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Dry run of `{}`: {} task{} in {} wave{}, workspace {}; nothing will be called.",
+        plan.score.name,
+        plan.tasks.len(),
+        if plan.tasks.len() == 1 { "" } else { "s" },
+        plan.waves.len(),
+        if plan.waves.len() == 1 { "" } else { "s" },
+        workspace.display()
+    );
+    for task in &plan.tasks {
+        let agent = &plan.agents[&task.agent];
+        let _ = writeln!(out, "\n=== {} (wave {}) ===", task.id, task.wave);
+        let _ = writeln!(
+            out,
+            "agent:      {} ({}), {} attempt{} of at most {} each",
+            task.agent,
+            agent.provider.name(),
+            task.retries + 1,
+            if task.retries == 0 { "" } else { "s" },
+            crate::plan::format_duration(task.timeout_ms)
+        );
+        if !task.depends_on.is_empty() {
+            let _ = writeln!(out, "after:      {}", task.depends_on.join(", "));
+        }
+        if let Provider::Command { run, .. } = &agent.provider {
+            let _ = writeln!(out, "would run:  {}", shell_words(run));
+        }
+        if !task.owns.is_empty() {
+            let _ = writeln!(out, "may write:  {}", task.owns.join(", "));
+        }
+        for check in &task.checks {
+            let _ = writeln!(out, "check:      {} ({})", check.command, check.check);
+        }
+        if let Some(approver) = &task.approve {
+            let _ = writeln!(out, "approval:   {approver}");
+        }
+        let known: BTreeMap<String, Value> = task
+            .inputs
+            .iter()
+            .filter_map(|(name, input)| match &input.source {
+                crate::plan::InputSource::ScoreInput { name: s } => prepared
+                    .score_inputs
+                    .get(s)
+                    .map(|v| (name.clone(), v.clone())),
+                crate::plan::InputSource::Task { .. } => None,
+            })
+            .collect();
+        let _ = writeln!(out, "prompt:");
+        for line in inputs::fill_prompt(task, &known).lines() {
+            let _ = writeln!(out, "  | {line}");
+        }
+    }
+    out
+}
+
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./{}=:@%+,".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where and how to run.
+pub struct RunContext {
+    /// The absolute path of the workspace.
+    pub workspace: PathBuf,
+    pub mode: Mode,
+    /// Ask for approvals on the terminal.
+    pub interactive: bool,
+}
+
+/// A finished invocation of `score run`.
+pub struct Finished {
+    pub run: journal::RunDir,
+    pub outcome: Outcome,
+    pub plan: Plan,
+    /// The holder of a stale lock that was taken over.
+    pub took_over: Option<lock::Holder>,
+}
+
+/// Runs a prepared plan in `ctx.workspace`: a new run, or `--resume`.
+pub async fn run(
+    prepared: Prepared,
+    options: &RunOptions,
+    ctx: &RunContext,
+) -> Result<Finished, String> {
+    let workspace = &ctx.workspace;
+    if !workspace.is_dir() {
+        return Err(format!(
+            "the workspace `{}` is not a directory; create it, or fix the score's `workspace` setting",
+            workspace.display()
+        ));
+    }
+    let runs = RunsDir::new(workspace);
+    let run_id = match &options.resume {
+        None => journal::new_run_id(),
+        Some(Some(id)) => {
+            if !runs.run(id).events().is_file() {
+                let known = runs.list();
+                return Err(if known.is_empty() {
+                    format!(
+                        "there is no run `{id}` to resume: `{}` holds no runs",
+                        runs.root.display()
+                    )
+                } else {
+                    format!(
+                        "there is no run `{id}` to resume; the runs in `{}` are: {}",
+                        runs.root.display(),
+                        known.join(", ")
+                    )
+                });
+            }
+            id.clone()
+        }
+        Some(None) => runs.latest().ok_or_else(|| {
+            format!(
+                "there is no run to resume in `{}`; start one with `score run FILE`",
+                runs.root.display()
+            )
+        })?,
+    };
+    let score_dir = workspace.join(".score");
+    let lock = lock::acquire(&score_dir, &run_id).map_err(|e| e.to_string())?;
+    let run = runs.run(&run_id);
+    run.create().map_err(|e| {
+        format!(
+            "cannot create the run directory `{}`: {e}",
+            run.dir.display()
+        )
+    })?;
+    let Prepared {
+        plan,
+        score_inputs,
+        performers,
+        ..
+    } = prepared;
+    let plan_text = crate::plan::to_json(&plan);
+    std::fs::write(run.plan(), plan_text)
+        .map_err(|e| format!("cannot write `{}`: {e}", run.plan().display()))?;
+
+    let mut states: Vec<TaskState> = plan
+        .tasks
+        .iter()
+        .map(|_| conduct::TaskState::default())
+        .collect();
+    let mut late_successes = Vec::new();
+    if options.resume.is_some() {
+        let records = journal::read(&run.events())?;
+        late_successes = restore(&plan, &records, &mut states, &run);
+    }
+    let mut journal = Journal::open(&run.events())
+        .map_err(|e| format!("cannot open the journal `{}`: {e}", run.events().display()))?;
+    let done = states.iter().filter(|s| s.status == Status::Done).count();
+    let progress = progress::Progress::new(ctx.mode, plan.tasks.len(), done);
+    let first = if options.resume.is_some() {
+        Event::RunResumed {
+            run: run_id.clone(),
+            source_hash: plan.source_hash.clone(),
+            pid: std::process::id(),
+            done,
+        }
+    } else {
+        Event::RunStarted {
+            run: run_id.clone(),
+            score: plan.score.name.clone(),
+            source_hash: plan.source_hash.clone(),
+            tasks: plan.tasks.len(),
+            pid: std::process::id(),
+        }
+    };
+    let io =
+        |e: std::io::Error| format!("cannot write the journal `{}`: {e}", run.events().display());
+    for event in std::iter::once(first).chain(late_successes) {
+        let record = Record {
+            at: now_ms(),
+            event,
+        };
+        journal.append(&record).map_err(io)?;
+        progress.record(&record, journal.last_line());
+    }
+    journal.sync().map_err(io)?;
+
+    let plan = Arc::new(plan);
+    let conductor = Conductor {
+        plan: plan.clone(),
+        performers,
+        workspace: workspace.clone(),
+        run: run.clone(),
+        journal,
+        score_inputs,
+        jobs: options.jobs,
+        // On resume the journal says what is done; the cache is for new runs.
+        use_cache: !options.fresh && options.resume.is_none(),
+        cache_dir: score_dir.join("cache"),
+        interactive: ctx.interactive,
+        progress,
+        states,
+        index: HashMap::new(),
+    };
+    let outcome = conductor.conduct().await?;
+    let took_over = lock.took_over.clone();
+    drop(lock);
+    Ok(Finished {
+        run,
+        outcome,
+        plan: Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()),
+        took_over,
+    })
+}
+
+/// Rebuilds the state of a run from its journal: tasks whose success was
+/// journaled with the hash they have now are done (their outputs restored);
+/// results waiting for approval wait again. Returns the events still owed
+/// (an approval journaled just before a crash, whose success was not).
+fn restore(
+    plan: &Plan,
+    records: &[Record],
+    states: &mut [TaskState],
+    run: &journal::RunDir,
+) -> Vec<Event> {
+    let index: HashMap<&str, usize> = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let mut waiting: HashMap<usize, (String, String, Value, u32)> = HashMap::new();
+    let mut approved: HashMap<usize, bool> = HashMap::new();
+    for record in records {
+        let Some(&i) = record.event.task().and_then(|t| index.get(t)) else {
+            continue;
+        };
+        let hash = &plan.tasks[i].hash;
+        let state = &mut states[i];
+        match &record.event {
+            Event::AttemptStarted { attempt, .. } => {
+                state.attempts = state.attempts.max(*attempt);
+                state.started_at.get_or_insert(record.at);
+            }
+            Event::AttemptFailed {
+                tokens_in,
+                tokens_out,
+                cost_usd,
+                ..
+            } => {
+                state.usage += agent::Usage {
+                    input_tokens: *tokens_in,
+                    output_tokens: *tokens_out,
+                };
+                state.cost_usd += cost_usd;
+            }
+            Event::ApprovalRequested {
+                hash: h,
+                inputs_hash,
+                outputs,
+                tokens_in,
+                tokens_out,
+                cost_usd,
+                duration_ms,
+                attempts,
+                ..
+            } if h == hash => {
+                waiting.insert(
+                    i,
+                    (h.clone(), inputs_hash.clone(), outputs.clone(), *attempts),
+                );
+                approved.remove(&i);
+                state.usage = agent::Usage {
+                    input_tokens: *tokens_in,
+                    output_tokens: *tokens_out,
+                };
+                state.cost_usd = *cost_usd;
+                state.duration_ms = *duration_ms;
+            }
+            Event::Approved { .. } => {
+                approved.insert(i, true);
+            }
+            Event::Rejected { .. } => {
+                waiting.remove(&i);
+                approved.remove(&i);
+            }
+            Event::TaskSucceeded {
+                hash: h,
+                outputs,
+                tokens_in,
+                tokens_out,
+                cost_usd,
+                duration_ms,
+                cached_from,
+                ..
+            } if h == hash => {
+                state.status = Status::Done;
+                state.resumed = true;
+                state.outputs = Some(Arc::new(outputs.clone()));
+                state.usage = agent::Usage {
+                    input_tokens: *tokens_in,
+                    output_tokens: *tokens_out,
+                };
+                state.cost_usd = *cost_usd;
+                state.duration_ms = *duration_ms;
+                state.cached_from = cached_from.clone();
+                state.finished_at = Some(record.at);
+                waiting.remove(&i);
+            }
+            _ => {}
+        }
+    }
+    let mut owed = Vec::new();
+    for (i, (hash, inputs_hash, outputs, attempts)) in waiting {
+        let task = &plan.tasks[i];
+        let state = &mut states[i];
+        state.outputs = Some(Arc::new(outputs.clone()));
+        if approved.contains_key(&i) {
+            state.status = Status::Done;
+            state.resumed = true;
+            state.finished_at = Some(now_ms());
+            owed.push(Event::TaskSucceeded {
+                task: task.id.clone(),
+                hash,
+                inputs_hash,
+                outputs,
+                attempts,
+                tokens_in: state.usage.input_tokens,
+                tokens_out: state.usage.output_tokens,
+                cost_usd: state.cost_usd,
+                duration_ms: state.duration_ms,
+                cached_from: None,
+            });
+        } else {
+            state.status = Status::AwaitingApproval;
+        }
+    }
+    // The outputs directory is a copy: put back what a crash lost.
+    for (task, state) in plan.tasks.iter().zip(states.iter()) {
+        if let Some(outputs) = &state.outputs
+            && !run.output(&task.id).is_file()
+        {
+            let mut text = serde_json::to_string_pretty(&**outputs).unwrap_or_default();
+            text.push('\n');
+            let _ = std::fs::write(run.output(&task.id), text);
+        }
+    }
+    owed
+}
+
+/// `score approve RUN_ID PART`: journals a person's approval (or
+/// rejection) of a task's result. `score run --resume` then goes on.
+pub fn approve(
+    workspace: &Path,
+    run_id: &str,
+    task: &str,
+    approve: bool,
+    by: &str,
+) -> Result<String, String> {
+    let runs = RunsDir::new(workspace);
+    let run = runs.run(run_id);
+    if !run.events().is_file() {
+        return Err(format!(
+            "there is no run `{run_id}` in `{}`{}",
+            runs.root.display(),
+            match runs.latest() {
+                Some(latest) => format!(" (the latest is `{latest}`)"),
+                None => String::new(),
+            }
+        ));
+    }
+    let records = journal::read(&run.events())?;
+    let mut waiting = Vec::new();
+    for record in &records {
+        match &record.event {
+            Event::ApprovalRequested { task, .. } => waiting.push(task.clone()),
+            Event::Approved { task, .. }
+            | Event::Rejected { task, .. }
+            | Event::TaskSucceeded { task, .. } => waiting.retain(|t| t != task),
+            _ => {}
+        }
+    }
+    if !waiting.iter().any(|t| t == task) {
+        return Err(if waiting.is_empty() {
+            format!("no part of run `{run_id}` is waiting for an approval")
+        } else {
+            format!(
+                "`{task}` is not waiting for an approval in run `{run_id}`; these are: {}",
+                waiting.join(", ")
+            )
+        });
+    }
+    let mut journal = Journal::open(&run.events())
+        .map_err(|e| format!("cannot open `{}`: {e}", run.events().display()))?;
+    let event = if approve {
+        Event::Approved {
+            task: task.to_string(),
+            by: by.to_string(),
+        }
+    } else {
+        Event::Rejected {
+            task: task.to_string(),
+            by: by.to_string(),
+        }
+    };
+    journal
+        .append(&Record {
+            at: now_ms(),
+            event,
+        })
+        .and_then(|_| journal.sync())
+        .map_err(|e| format!("cannot write `{}`: {e}", run.events().display()))?;
+    Ok(format!(
+        "{} `{task}` in run {run_id}; continue the run with `score run FILE --resume {run_id}`",
+        if approve { "approved" } else { "rejected" }
+    ))
+}

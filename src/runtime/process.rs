@@ -1,0 +1,264 @@
+//! Child processes that can be stopped as a whole: commands agents run and
+//! the `ensures` checks.
+//!
+//! Each child leads its own process group, so that a timeout or a cancel
+//! kills what it started too (a coding agent's shell, its test runner).
+//! The group is killed when the future running it is dropped: timeouts and
+//! Ctrl-C are implemented by dropping, everywhere in the runtime.
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use tokio::io::AsyncWriteExt;
+
+/// A command to run.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessSpec {
+    /// Program and arguments; never passed through a shell.
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    /// Added to (or replacing in) the inherited environment.
+    pub env: Vec<(String, String)>,
+    /// Written to the child's standard input, which is then closed. `None`:
+    /// the child's stdin is empty (`/dev/null`).
+    pub stdin: Option<Vec<u8>>,
+    /// Where standard output and error go (created or truncated).
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    pub code: Option<i32>,
+    /// The signal that killed it (unix).
+    pub signal: Option<i32>,
+}
+
+impl Exit {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    fn from_status(status: ExitStatus) -> Exit {
+        use std::os::unix::process::ExitStatusExt;
+        Exit {
+            code: status.code(),
+            signal: status.signal(),
+        }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.code, self.signal) {
+            (Some(code), _) => write!(f, "exit status {code}"),
+            (None, Some(signal)) => write!(f, "killed by signal {signal}"),
+            (None, None) => write!(f, "an unknown exit status"),
+        }
+    }
+}
+
+/// Why a child could not be run.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// The program does not exist or cannot be executed.
+    Program {
+        program: String,
+        error: std::io::Error,
+    },
+    /// A log file could not be created, or waiting failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpawnError::Program { program, error }
+                if error.kind() == std::io::ErrorKind::NotFound =>
+            {
+                write!(
+                    f,
+                    "cannot run `{program}`: no such program (is it installed and on PATH?)"
+                )
+            }
+            SpawnError::Program { program, error } => write!(f, "cannot run `{program}`: {error}"),
+            SpawnError::Io(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+/// Kills the child's whole process group when dropped, unless it has been
+/// reaped already.
+struct GroupGuard {
+    pgid: Option<i32>,
+}
+
+impl GroupGuard {
+    fn disarm(&mut self) {
+        self.pgid = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid {
+            kill_group(pgid);
+        }
+    }
+}
+
+/// SIGKILL to every process of group `pgid`.
+fn kill_group(pgid: i32) {
+    if pgid > 0 {
+        // SAFETY: kill(2) with a negative pid signals a process group; it
+        // has no memory effects. Errors (group already gone) are harmless.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Runs `spec` to its end. Dropping the future kills the child's process
+/// group (and the child is reaped by tokio in the background).
+pub async fn run(spec: &ProcessSpec) -> Result<Exit, SpawnError> {
+    let Some((program, args)) = spec.argv.split_first() else {
+        return Err(SpawnError::Program {
+            program: String::new(),
+            error: std::io::Error::new(std::io::ErrorKind::InvalidInput, "the command is empty"),
+        });
+    };
+    let stdout = std::fs::File::create(&spec.stdout).map_err(SpawnError::Io)?;
+    let stderr = std::fs::File::create(&spec.stderr).map_err(SpawnError::Io)?;
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(args)
+        .current_dir(&spec.cwd)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr))
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = command.spawn().map_err(|error| SpawnError::Program {
+        program: program.clone(),
+        error,
+    })?;
+    let mut guard = GroupGuard {
+        pgid: child.id().map(|id| id as i32),
+    };
+    if let (Some(bytes), Some(mut stdin)) = (&spec.stdin, child.stdin.take()) {
+        // A child that does not read its input closes the pipe: not an error.
+        let _ = stdin.write_all(bytes).await;
+        let _ = stdin.shutdown().await;
+        drop(stdin);
+    }
+    let status = child.wait().await.map_err(SpawnError::Io)?;
+    // The leader has exited; whatever it left running in its group goes too
+    // (a check must not leave a server behind).
+    if let Some(pgid) = guard.pgid {
+        kill_group(pgid);
+    }
+    guard.disarm();
+    Ok(Exit::from_status(status))
+}
+
+/// The last `max_lines` lines of a file, at most `max_bytes` bytes of them,
+/// as text (for feedback and reports). Empty when the file cannot be read.
+pub fn tail(path: &Path, max_lines: usize, max_bytes: usize) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(max_bytes as u64);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).is_err() {
+        return String::new();
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(max_lines);
+    let mut out = lines[from..].join("\n");
+    if start > 0 || from > 0 {
+        out.insert_str(0, "…\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn spec(dir: &Path, argv: &[&str]) -> ProcessSpec {
+        ProcessSpec {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            cwd: dir.to_path_buf(),
+            env: vec![("SCORE_TEST_VAR".into(), "hello".into())],
+            stdin: None,
+            stdout: dir.join("out"),
+            stderr: dir.join("err"),
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_a_program_with_env_stdin_and_captured_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = spec(
+            dir.path(),
+            &[
+                "sh",
+                "-c",
+                "cat; echo \"$SCORE_TEST_VAR\"; echo oops >&2; exit 3",
+            ],
+        );
+        s.stdin = Some(b"from stdin\n".to_vec());
+        let exit = run(&s).await.unwrap();
+        assert_eq!(exit.code, Some(3));
+        assert!(!exit.success());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out")).unwrap(),
+            "from stdin\nhello\n"
+        );
+        assert_eq!(tail(&dir.path().join("err"), 5, 100), "oops");
+    }
+
+    #[tokio::test]
+    async fn a_missing_program_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = run(&spec(dir.path(), &["score-no-such-program"]))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("no such program"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn dropping_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        // The child starts a grandchild that would write a file after a while.
+        let marker = dir.path().join("marker");
+        let script = format!("(sleep 1; touch '{}') & sleep 30", marker.display());
+        let s = spec(dir.path(), &["sh", "-c", &script]);
+        let result = tokio::time::timeout(Duration::from_millis(200), run(&s)).await;
+        assert!(result.is_err(), "the command should have timed out");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!marker.exists(), "the grandchild survived the timeout");
+    }
+
+    #[test]
+    fn tail_keeps_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(tail(&path, 2, 10_000), "…\nline 99\nline 100");
+        assert_eq!(tail(&dir.path().join("none"), 2, 10), "");
+    }
+}

@@ -1,0 +1,331 @@
+//! Showing a run as it goes: progress bars on a terminal, one plain line
+//! per event otherwise, or the journal's own JSON lines on stdout
+//! (`--events json`) for tools.
+
+use super::journal::{Event, Record};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How to show progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Bars on stderr (a terminal).
+    Bars,
+    /// One line per event on stderr.
+    Plain,
+    /// Every journal record as a JSON line on stdout; nothing on stderr.
+    Json,
+    /// Nothing (benchmarks, embedding).
+    Quiet,
+}
+
+impl Mode {
+    /// Bars when stderr is a terminal, plain lines otherwise.
+    pub fn auto() -> Mode {
+        if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
+            Mode::Bars
+        } else {
+            Mode::Plain
+        }
+    }
+}
+
+/// The display of one run; cheap to clone (shared).
+#[derive(Clone)]
+pub struct Progress {
+    inner: Arc<Mutex<Inner>>,
+}
+
+struct Inner {
+    mode: Mode,
+    total: usize,
+    finished: usize,
+    multi: Option<MultiProgress>,
+    overall: Option<ProgressBar>,
+    running: HashMap<String, ProgressBar>,
+}
+
+impl Progress {
+    /// `total` tasks, of which `done` are done already (resumed).
+    pub fn new(mode: Mode, total: usize, done: usize) -> Progress {
+        let (multi, overall) = if mode == Mode::Bars {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let bar = multi.add(ProgressBar::new(total as u64));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>12.cyan.bold} [{bar:30}] {pos}/{len} tasks  {elapsed}  {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix("Running");
+            bar.set_position(done as u64);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            (Some(multi), Some(bar))
+        } else {
+            (None, None)
+        };
+        Progress {
+            inner: Arc::new(Mutex::new(Inner {
+                mode,
+                total,
+                finished: done,
+                multi,
+                overall,
+                running: HashMap::new(),
+            })),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.lock().mode
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Shows one journal record (`line` is its JSON line).
+    pub fn record(&self, record: &Record, line: &[u8]) {
+        let mut inner = self.lock();
+        match inner.mode {
+            Mode::Json => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(line);
+                let _ = out.flush();
+            }
+            Mode::Plain => {
+                if let Some(text) = inner.describe(&record.event) {
+                    eprintln!("{text}");
+                }
+            }
+            Mode::Bars => inner.bars(&record.event),
+            Mode::Quiet => {}
+        }
+    }
+
+    /// Asks a yes/no question on the terminal (approvals). The bars are
+    /// hidden while the person answers.
+    pub fn ask(&self, question: &str) -> bool {
+        let multi = self.lock().multi.clone();
+        let prompt = || {
+            eprint!("{question} [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            if std::io::stdin().lock().read_line(&mut answer).is_err() {
+                return false;
+            }
+            matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        };
+        match multi {
+            Some(multi) => multi.suspend(prompt),
+            None => prompt(),
+        }
+    }
+
+    /// Ctrl-C was pressed.
+    pub fn cancelled(&self) {
+        let mut inner = self.lock();
+        if matches!(inner.mode, Mode::Json | Mode::Quiet) {
+            return;
+        }
+        for (_, bar) in inner.running.drain() {
+            bar.finish_and_clear();
+        }
+        let text =
+            "Cancelling: stopping the tasks in flight (run `score run FILE --resume` to continue)";
+        match &inner.multi {
+            Some(multi) => {
+                let _ = multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// The run is over: clear the bars.
+    pub fn finish(&self) {
+        let mut inner = self.lock();
+        for (_, bar) in inner.running.drain() {
+            bar.finish_and_clear();
+        }
+        if let Some(bar) = inner.overall.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Inner {
+    fn counter(&self) -> String {
+        let width = self.total.to_string().len();
+        format!("[{:>width$}/{}]", self.finished, self.total)
+    }
+
+    /// The plain line for an event (None: not worth a line).
+    fn describe(&mut self, event: &Event) -> Option<String> {
+        Some(match event {
+            Event::RunStarted { run, tasks, .. } => format!("run {run}: {tasks} tasks"),
+            Event::RunResumed { run, done, .. } => {
+                format!("resuming run {run}: {done} tasks already done")
+            }
+            Event::AttemptStarted {
+                task,
+                attempt,
+                agent,
+                ..
+            } => {
+                format!(
+                    "{} start    {task} ({agent}, attempt {attempt})",
+                    self.counter()
+                )
+            }
+            Event::AttemptFailed {
+                task,
+                attempt,
+                kind,
+                message,
+                ..
+            } => format!(
+                "{} retry    {task}: attempt {attempt} failed ({}): {}",
+                self.counter(),
+                kind.as_str(),
+                first_line(message)
+            ),
+            Event::TaskSucceeded {
+                task,
+                attempts,
+                duration_ms,
+                cached_from,
+                ..
+            } => {
+                self.finished += 1;
+                match cached_from {
+                    Some(run) => format!("{} cached   {task} (from run {run})", self.counter()),
+                    None => format!(
+                        "{} done     {task} ({} attempt{}, {})",
+                        self.counter(),
+                        attempts,
+                        if *attempts == 1 { "" } else { "s" },
+                        human_ms(*duration_ms)
+                    ),
+                }
+            }
+            Event::TaskFailed {
+                task,
+                kind,
+                message,
+                ..
+            } => {
+                self.finished += 1;
+                format!(
+                    "{} FAILED   {task} ({}): {}",
+                    self.counter(),
+                    kind.as_str(),
+                    first_line(message)
+                )
+            }
+            Event::TaskSkipped { task, reason } => {
+                self.finished += 1;
+                format!("{} skipped  {task}: {reason}", self.counter())
+            }
+            Event::ApprovalRequested { task, approver, .. } => {
+                format!(
+                    "{} waiting  {task}: needs the approval of {approver}",
+                    self.counter()
+                )
+            }
+            Event::Approved { task, by } => format!("approved {task} (by {by})"),
+            Event::Rejected { task, by } => format!("rejected {task} (by {by})"),
+            Event::BudgetExhausted { message, .. } => {
+                format!("budget: {message}; no new tasks will start")
+            }
+            Event::RunCancelled { .. } | Event::RunFinished { .. } => return None,
+        })
+    }
+
+    fn bars(&mut self, event: &Event) {
+        let Some(multi) = self.multi.clone() else {
+            return;
+        };
+        match event {
+            Event::AttemptStarted {
+                task,
+                attempt,
+                agent,
+                ..
+            } => {
+                let bar = self.running.entry(task.clone()).or_insert_with(|| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("  {spinner} {prefix:.bold} {msg} {elapsed}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_prefix(task.clone());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                });
+                bar.set_message(format!("{agent} · attempt {attempt} ·"));
+            }
+            Event::AttemptFailed {
+                task,
+                attempt,
+                kind,
+                message,
+                ..
+            } => {
+                let _ = multi.println(format!(
+                    "    attempt {attempt} of {task} failed ({}): {}",
+                    kind.as_str(),
+                    first_line(message)
+                ));
+            }
+            _ => {
+                let task = event.task().map(str::to_string);
+                if let Some(text) = self.describe(event) {
+                    // The counter is in the bar; keep the words.
+                    let words = text
+                        .split_once("] ")
+                        .map_or(text.as_str(), |(_, w)| w)
+                        .to_string();
+                    let _ = multi.println(format!("    {words}"));
+                }
+                if matches!(
+                    event,
+                    Event::TaskSucceeded { .. }
+                        | Event::TaskFailed { .. }
+                        | Event::TaskSkipped { .. }
+                        | Event::ApprovalRequested { .. }
+                ) && let Some(task) = task
+                    && let Some(bar) = self.running.remove(&task)
+                {
+                    bar.finish_and_clear();
+                }
+                if let Some(overall) = &self.overall {
+                    overall.set_position(self.finished as u64);
+                }
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// `850ms`, `4.2s`, `3m12s`.
+pub fn human_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else {
+        let s = ms / 1000;
+        if s < 3600 {
+            format!("{}m{:02}s", s / 60, s % 60)
+        } else {
+            format!("{}h{:02}m", s / 3600, s % 3600 / 60)
+        }
+    }
+}
