@@ -5,7 +5,10 @@
 //! Options (after `--`): `--runs 3` (runs per figure, the median is shown),
 //! `--tasks 10000` (size of the overhead plans), `--latency-ms 20` (the
 //! mock's latency in the makespan runs), `--section overhead|makespan|make`
-//! (repeatable; default all three).
+//! (repeatable; default all three), `--write-plans DIR` (write every plan
+//! and Makefile the bench would run into DIR, run nothing: for profiling
+//! `score run` by hand), `--workspace-root DIR` (where the temporary
+//! workspaces go; default the system's temporary directory).
 //!
 //! The plans are built directly as [`Plan`] values (tasks, dependencies,
 //! waves and hashes as `score build` would write them), in three sections
@@ -33,8 +36,9 @@
 use score::plan::{self, Agent, Complexity, Plan, Provider, Schema, ScoreInfo, Task};
 use score::runtime::{self, Mode, RunContext, RunOptions, RunStatus};
 use serde_json::json;
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -59,6 +63,8 @@ struct Options {
     tasks: usize,
     latency_ms: u64,
     sections: Vec<Section>,
+    write_plans: Option<PathBuf>,
+    workspace_root: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -88,6 +94,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
         tasks: 10_000,
         latency_ms: 20,
         sections: Vec::new(),
+        write_plans: None,
+        workspace_root: None,
     };
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -98,8 +106,12 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
             "--runs" => options.runs = parse_number(&value("--runs")?, "--runs")?.max(1),
             "--tasks" => options.tasks = parse_number(&value("--tasks")?, "--tasks")?.max(100),
             "--latency-ms" => {
-                options.latency_ms = parse_number(&value("--latency-ms")?, "--latency-ms")?.max(1)
-                    as u64;
+                options.latency_ms =
+                    parse_number(&value("--latency-ms")?, "--latency-ms")?.max(1) as u64;
+            }
+            "--write-plans" => options.write_plans = Some(value("--write-plans")?.into()),
+            "--workspace-root" => {
+                options.workspace_root = Some(value("--workspace-root")?.into());
             }
             "--section" => {
                 let name = value("--section")?;
@@ -131,10 +143,14 @@ fn parse_number(text: &str, flag: &str) -> Result<usize, String> {
 }
 
 fn run(options: &Options) -> Result<(), String> {
-    let scratch = tempdir()?;
-    let sync = fdatasync_cost(scratch.path())?;
+    if let Some(dir) = &options.write_plans {
+        return write_all_plans(options, dir);
+    }
+    let scratch = Scratch::new(options.workspace_root.as_deref())?;
+    let sync = fdatasync_cost(&scratch.fresh("sync-probe")?)?;
     let sleep = sleep_cost(Duration::from_millis(options.latency_ms))?;
     println!("## Calibration\n");
+    println!("- workspaces under {}", scratch.root.path().display());
     println!(
         "- one `fdatasync` after a small append, in a temporary directory (median of {} ): {:.0} µs",
         SYNC_SAMPLES,
@@ -147,15 +163,22 @@ fn run(options: &Options) -> Result<(), String> {
         sleep.as_secs_f64() * 1e3
     );
     if options.sections.contains(&Section::Overhead) {
-        overhead(options)?;
+        overhead(options, &scratch)?;
     }
     if options.sections.contains(&Section::Makespan) {
-        makespan(options, sleep)?;
+        makespan(options, sleep, &scratch)?;
     }
     if options.sections.contains(&Section::Make) {
-        versus_make(options)?;
+        versus_make(options, &scratch)?;
     }
     println!("\n(MB are 10⁶ bytes; every run gets a fresh temporary workspace.)");
+    let start = Instant::now();
+    let dirs = scratch.made.get();
+    drop(scratch);
+    eprintln!(
+        "removed {dirs} temporary directories in {}",
+        ms(start.elapsed())
+    );
     Ok(())
 }
 
@@ -364,6 +387,98 @@ fn write_plan(plan: &Plan, dir: &Path) -> Result<std::path::PathBuf, String> {
     Ok(path)
 }
 
+/// Section 1: the three shapes, `n` tasks each.
+fn overhead_graphs(n: usize) -> [Graph; 3] {
+    // Layers of 100 (or fewer for small `--tasks`), as many as fit.
+    let width = 100.min(n);
+    [
+        Graph::independent(n),
+        Graph::chain(n),
+        Graph::layered(n / width, width, 3, 1),
+    ]
+}
+
+/// Section 2: one configuration bound by the work (20 layers of 100 under
+/// a limit of 8), one by the critical path (100 layers of 20 under 32).
+fn makespan_configs() -> [(Graph, u32); 2] {
+    [
+        (Graph::layered(20, 100, 3, 2), 8),
+        (Graph::layered(100, 20, 2, 3), 32),
+    ]
+}
+
+/// Section 3: 500 and 2000 tasks.
+fn make_graphs() -> [Graph; 2] {
+    [Graph::layered(10, 50, 3, 4), Graph::layered(20, 100, 3, 5)]
+}
+
+/// A `command` agent that runs `true`.
+fn true_command() -> Provider {
+    Provider::Command {
+        run: vec!["true".into()],
+        env: BTreeMap::new(),
+        stdin_prompt: false,
+    }
+}
+
+/// `--write-plans DIR`: every plan (and Makefile) of the selected sections,
+/// to run `score run` by hand under a profiler.
+fn write_all_plans(options: &Options, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut save = |name: String, plan: Plan| -> Result<(), String> {
+        let sub = dir.join(&name);
+        std::fs::create_dir_all(&sub)
+            .map_err(|e| format!("cannot create {}: {e}", sub.display()))?;
+        written.push(write_plan(&plan, &sub)?);
+        Ok(())
+    };
+    let slug = |label: &str| {
+        label
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    if options.sections.contains(&Section::Overhead) {
+        for graph in overhead_graphs(options.tasks) {
+            let plan = build_plan(&graph, mock(None), 1000, None)?;
+            save(format!("overhead-{}", slug(&graph.label)), plan)?;
+        }
+    }
+    if options.sections.contains(&Section::Makespan) {
+        for (graph, concurrency) in makespan_configs() {
+            let plan = build_plan(
+                &graph,
+                mock(Some(options.latency_ms)),
+                options.latency_ms,
+                Some(concurrency),
+            )?;
+            save(
+                format!("makespan-{}-c{concurrency}", slug(&graph.label)),
+                plan,
+            )?;
+        }
+    }
+    if options.sections.contains(&Section::Make) {
+        for graph in make_graphs() {
+            let plan = build_plan(&graph, true_command(), 1000, None)?;
+            let name = format!("make-{}", slug(&graph.label));
+            save(name.clone(), plan)?;
+            let path = dir.join(name).join("Makefile");
+            std::fs::write(&path, makefile(&graph))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+    }
+    for path in written {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Running.
 
@@ -375,12 +490,12 @@ struct InProcess {
     conduct: Duration,
 }
 
-fn run_in_process(plan: &Plan, jobs: Option<usize>) -> Result<InProcess, String> {
-    let dir = tempdir()?;
-    let workspace = dir
-        .path()
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve the temporary workspace: {e}"))?;
+fn run_in_process(
+    plan: &Plan,
+    jobs: Option<usize>,
+    scratch: &Scratch,
+) -> Result<InProcess, String> {
+    let workspace = scratch.fresh("workspace")?;
     let options = RunOptions {
         jobs,
         input_base: workspace.clone(),
@@ -414,10 +529,9 @@ fn run_in_process(plan: &Plan, jobs: Option<usize>) -> Result<InProcess, String>
         ));
     }
     let conduct = finished.outcome.wall;
-    // Freeing the states and removing the workspace are not timed.
+    // Freeing the states is not timed.
     drop(finished);
     drop(tokio);
-    drop(dir);
     Ok(InProcess { wall, conduct })
 }
 
@@ -477,8 +591,12 @@ fn measure(command: &mut Command, what: &str, stderr: &Path) -> Result<Measured,
 }
 
 /// `score run PLAN --events json > /dev/null` in a fresh workspace.
-fn run_binary(plan_path: &Path, jobs: Option<usize>) -> Result<Measured, String> {
-    let workspace = tempdir()?;
+fn run_binary(
+    plan_path: &Path,
+    jobs: Option<usize>,
+    scratch: &Scratch,
+) -> Result<Measured, String> {
+    let workspace = scratch.fresh("workspace")?;
     let stderr_path = plan_path.with_file_name("score-run.stderr");
     let stderr = std::fs::File::create(&stderr_path)
         .map_err(|e| format!("cannot create {}: {e}", stderr_path.display()))?;
@@ -487,7 +605,7 @@ fn run_binary(plan_path: &Path, jobs: Option<usize>) -> Result<Measured, String>
         .arg("run")
         .arg(plan_path)
         .arg("--workspace")
-        .arg(workspace.path())
+        .arg(&workspace)
         .args(["--events", "json"]);
     if let Some(jobs) = jobs {
         command.args(["--jobs", &jobs.to_string()]);
@@ -502,15 +620,9 @@ fn run_binary(plan_path: &Path, jobs: Option<usize>) -> Result<Measured, String>
 // ---------------------------------------------------------------------------
 // 1. Scheduling overhead and memory.
 
-fn overhead(options: &Options) -> Result<(), String> {
+fn overhead(options: &Options, scratch: &Scratch) -> Result<(), String> {
     let n = options.tasks;
-    // Layers of 100 (or fewer for small `--tasks`), as many as fit.
-    let width = 100.min(n);
-    let graphs = [
-        Graph::independent(n),
-        Graph::chain(n),
-        Graph::layered(n / width, width, 3, 1),
-    ];
+    let graphs = overhead_graphs(n);
     println!("\n## Scheduling overhead: zero-latency mock, {n} tasks\n");
     println!(
         "In this process: `runtime::run` (median of {} runs, Mode::Quiet); \
@@ -531,15 +643,14 @@ fn overhead(options: &Options) -> Result<(), String> {
         let mut walls = Vec::new();
         let mut conducts = Vec::new();
         for _ in 0..options.runs {
-            let r = run_in_process(&plan, None)?;
+            let r = run_in_process(&plan, None, scratch)?;
             walls.push(r.wall);
             conducts.push(r.conduct);
         }
         let wall = median(&mut walls);
         let conduct = median(&mut conducts);
-        let dir = tempdir()?;
-        let path = write_plan(&plan, dir.path())?;
-        let process = run_binary(&path, None)?;
+        let path = write_plan(&plan, &scratch.fresh("plan")?)?;
+        let process = run_binary(&path, None, scratch)?;
         let tasks = graph.len() as u32;
         worst_per_task = worst_per_task.max(wall / tasks);
         worst_rss = worst_rss.max(process.max_rss_bytes);
@@ -572,13 +683,9 @@ fn overhead(options: &Options) -> Result<(), String> {
 // ---------------------------------------------------------------------------
 // 2. Makespan with a fixed latency.
 
-fn makespan(options: &Options, sleep: Duration) -> Result<(), String> {
+fn makespan(options: &Options, sleep: Duration, scratch: &Scratch) -> Result<(), String> {
     let latency = Duration::from_millis(options.latency_ms);
-    // One configuration bound by the work, one by the critical path.
-    let configs = [
-        (Graph::layered(20, 100, 3, 2), 8u32),
-        (Graph::layered(100, 20, 2, 3), 32u32),
-    ];
+    let configs = makespan_configs();
     println!(
         "\n## Makespan: mock latency {} ms, concurrency limit (the score's `concurrency`)\n",
         options.latency_ms
@@ -608,7 +715,7 @@ fn makespan(options: &Options, sleep: Duration) -> Result<(), String> {
         let floor = bound.mul_f64(sleep.as_secs_f64() / latency.as_secs_f64());
         let mut walls = Vec::new();
         for _ in 0..options.runs {
-            walls.push(run_in_process(&plan, None)?.wall);
+            walls.push(run_in_process(&plan, None, scratch)?.wall);
         }
         let measured = median(&mut walls);
         let over = measured.as_secs_f64() / bound.as_secs_f64() - 1.0;
@@ -681,16 +788,9 @@ fn run_make(dir: &Path, jobs: usize) -> Result<Measured, String> {
     measure(&mut command, "`make`", &stderr_path)
 }
 
-fn versus_make(options: &Options) -> Result<(), String> {
-    let graphs = [
-        Graph::layered(10, 50, 3, 4),
-        Graph::layered(20, 100, 3, 5),
-    ];
-    let command = Provider::Command {
-        run: vec!["true".into()],
-        env: BTreeMap::new(),
-        stdin_prompt: false,
-    };
+fn versus_make(options: &Options, scratch: &Scratch) -> Result<(), String> {
+    let graphs = make_graphs();
+    let command = true_command();
     println!("\n## `true` commands: `score run --jobs N` against `make -jN`\n");
     println!(
         "Both as child processes, wall time from spawn to exit, median of {} runs each \
@@ -706,17 +806,17 @@ fn versus_make(options: &Options) -> Result<(), String> {
     let mut worst = 0.0f64;
     for graph in &graphs {
         let plan = build_plan(graph, command.clone(), 1000, None)?;
-        let dir = tempdir()?;
-        let path = write_plan(&plan, dir.path())?;
-        let makefile_path = dir.path().join("Makefile");
+        let dir = scratch.fresh("plan")?;
+        let path = write_plan(&plan, &dir)?;
+        let makefile_path = dir.join("Makefile");
         std::fs::write(&makefile_path, makefile(graph))
             .map_err(|e| format!("cannot write {}: {e}", makefile_path.display()))?;
         for jobs in [2usize, 8] {
             let mut makes = Vec::new();
             let mut scores = Vec::new();
             for _ in 0..options.runs {
-                makes.push(run_make(dir.path(), jobs)?.wall);
-                scores.push(run_binary(&path, Some(jobs))?.wall);
+                makes.push(run_make(&dir, jobs)?.wall);
+                scores.push(run_binary(&path, Some(jobs), scratch)?.wall);
             }
             let make = median(&mut makes);
             let score = median(&mut scores);
@@ -784,8 +884,46 @@ fn sleep_cost(latency: Duration) -> Result<Duration, String> {
     }))
 }
 
-fn tempdir() -> Result<tempfile::TempDir, String> {
-    tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))
+/// Where the workspaces and plans go: fresh directories under one
+/// temporary root, all removed at the end of the bench rather than after
+/// each run. On this machine's ext4, which has no journal, creating a file
+/// skips every inode of its block group deleted in the last minute or more
+/// (`recently_deleted` in fs/ext4/ialloc.c), one lookup each: removing a
+/// 10k-task workspace at once would make the next run's file creations pay
+/// for it.
+struct Scratch {
+    root: tempfile::TempDir,
+    /// Directories made so far (they are numbered in order).
+    made: Cell<usize>,
+}
+
+impl Scratch {
+    fn new(parent: Option<&Path>) -> Result<Scratch, String> {
+        let root = match parent {
+            Some(parent) => tempfile::Builder::new()
+                .prefix("score-runtime-bench")
+                .tempdir_in(parent),
+            None => tempfile::Builder::new()
+                .prefix("score-runtime-bench")
+                .tempdir(),
+        }
+        .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+        Ok(Scratch {
+            root,
+            made: Cell::new(0),
+        })
+    }
+
+    /// A new empty directory, as an absolute path without symlinks (the
+    /// runtime wants the workspace so).
+    fn fresh(&self, what: &str) -> Result<PathBuf, String> {
+        let n = self.made.get() + 1;
+        self.made.set(n);
+        let dir = self.root.path().join(format!("{n:04}-{what}"));
+        std::fs::create_dir(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        dir.canonicalize()
+            .map_err(|e| format!("cannot resolve {}: {e}", dir.display()))
+    }
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

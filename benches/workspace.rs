@@ -33,9 +33,15 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-/// 5 000 files of a few hundred bytes in 100 directories, one commit.
+/// 5 000 files of a few hundred bytes in 100 directories, one commit, in
+/// a temporary directory under `SCORE_BENCH_TMPDIR` if set (to compare file
+/// systems: `SCORE_BENCH_TMPDIR=/dev/shm`), else the system's.
 fn build_repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = match std::env::var_os("SCORE_BENCH_TMPDIR") {
+        Some(base) => tempfile::tempdir_in(base),
+        None => tempfile::tempdir(),
+    }
+    .expect("temp dir");
     git(dir.path(), &["init", "-q"]);
     for d in 0..FILES / 50 {
         let sub = dir.path().join(format!("src/m{d:03}"));
@@ -151,7 +157,10 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let dir = build_repo();
     let repo = Arc::new(Repo::open(dir.path()).expect("open"));
-    println!("Repository: {FILES} files; {PARTS} parts; each part writes 2 files and changes 1.\n");
+    println!(
+        "Repository: {FILES} files in `{}`; {PARTS} parts; each part writes 2 files and changes 1.\n",
+        dir.path().display()
+    );
     println!("| mode | wall ms/part | create | changes + enforce | commit | merge | release |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     let rows: Vec<(&str, (Duration, Phases))> = vec![

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod diagnostics;
 pub mod driver;
+pub mod export;
 pub mod fmt;
 pub mod glob;
 pub mod graph;

@@ -99,6 +99,22 @@ enum Command {
     /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
     /// when cancelled with Ctrl-C, 2 when the run could not start.
     Run(RunArgs),
+    /// Remove what old runs left: their git worktrees and part branches.
+    ///
+    /// Integration branches `score/RUN_ID` (the results) are kept unless
+    /// `--branches`; journals in `.score/runs/` are kept unless `--runs`.
+    Clean {
+        /// The workspace (default: the current directory).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Also delete the runs' integration branches `score/RUN_ID`.
+        #[arg(long)]
+        branches: bool,
+        /// Also delete the runs' journals, outputs and logs (`.score/runs/`)
+        /// and the cache (`.score/cache/`).
+        #[arg(long)]
+        runs: bool,
+    },
     /// Approve (or reject) a part's result that a run is waiting for.
     ///
     /// Then continue the run with `score run FILE --resume RUN_ID`.
@@ -114,6 +130,43 @@ enum Command {
         /// current one up, that holds the run in `.score/runs/`).
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
+    },
+    /// Export a score (or plan) for another scheduler.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportTarget {
+    /// An Argo Workflows `Workflow` (YAML): one pod per part running
+    /// `score task run`, then `score merge`. See docs/scale-out.md.
+    Argo {
+        /// The score (`.score`) or plan (`.json`, from `score build`).
+        file: PathBuf,
+        /// Where to write the Workflow (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The container image with `score` and git, e.g. ghcr.io/acme/score:1.
+        #[arg(long)]
+        image: String,
+        /// The git repository the pods clone and push to (default: asked at
+        /// submission, `argo submit -p repo=URL`).
+        #[arg(long, value_name = "URL")]
+        repo: Option<String>,
+        /// The branch or commit the parts start from.
+        #[arg(long, value_name = "REF", default_value = score::export::argo::DEFAULT_BASE)]
+        base: String,
+        /// The Secret holding the agents' API keys, one key per `key_env`.
+        #[arg(long, value_name = "NAME", default_value = score::export::argo::DEFAULT_SECRET)]
+        secret: String,
+        /// A Secret with a `.git-credentials` file the pods push with.
+        #[arg(long, value_name = "SECRET")]
+        git_credentials: Option<String>,
+        /// The Kubernetes service account the pods run as.
+        #[arg(long, value_name = "NAME")]
+        service_account: Option<String>,
     },
 }
 
@@ -151,6 +204,17 @@ struct RunArgs {
     /// to the file).
     #[arg(long, value_name = "DIR")]
     workspace: Option<PathBuf>,
+    /// Run even if the workspace has uncommitted changes (the parts start
+    /// from the last commit and do not see them).
+    #[arg(long)]
+    allow_dirty: bool,
+    /// Keep the parts' git worktrees (under `.score/worktrees/`) after the run.
+    #[arg(long)]
+    keep_worktrees: bool,
+    /// When every task succeeded, merge the run's branch `score/RUN_ID` into
+    /// the checked-out branch.
+    #[arg(long)]
+    merge: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -223,12 +287,18 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Err(code) => Ok(code),
         },
         Command::Run(args) => run_score(args, color),
+        Command::Clean {
+            workspace,
+            branches,
+            runs,
+        } => clean(workspace, branches, runs),
         Command::Approve {
             run,
             part,
             reject,
             workspace,
         } => approve(&run, &part, reject, workspace),
+        Command::Export { target } => export(target, color),
         Command::Lsp => {
             score::lsp::serve_stdio()
                 .into_diagnostic()
@@ -285,6 +355,9 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
             .as_ref()
             .map(|id| Some(id.clone()).filter(|id| !id.is_empty())),
         fresh: args.fresh,
+        allow_dirty: args.allow_dirty,
+        keep_worktrees: args.keep_worktrees,
+        merge: args.merge,
     };
     if args.jobs == Some(0) {
         return Err(miette!(
@@ -330,7 +403,12 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
             holder.run, holder.pid
         );
     }
-    let report = runtime::report::render(&finished, &file.display().to_string(), &cwd);
+    let mut report = runtime::report::render(&finished, &file.display().to_string(), &cwd);
+    match &finished.merged {
+        Some(Ok(message)) => report.push_str(&format!("Merged: {message}\n")),
+        Some(Err(message)) => report.push_str(&format!("Not merged: {message}\n")),
+        None => {}
+    }
     if mode == runtime::Mode::Json {
         eprint!("{report}");
     } else {
@@ -341,6 +419,15 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         runtime::RunStatus::Cancelled => ExitCode::from(130),
         _ => ExitCode::from(1),
     })
+}
+
+/// `score clean`.
+fn clean(workspace: Option<PathBuf>, branches: bool, runs: bool) -> miette::Result<ExitCode> {
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let dir = workspace.map_or(cwd.clone(), |d| cwd.join(d));
+    let message = score::runtime::clean(&dir, branches, runs).map_err(|e| miette!("{e}"))?;
+    println!("{message}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `score approve RUN PART`.
@@ -368,6 +455,55 @@ fn approve(
     let message =
         score::runtime::approve(&workspace, run, part, !reject, &by).map_err(|e| miette!("{e}"))?;
     println!("{message}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `score export argo`: the plan (compiled from a score, or loaded like
+/// `score run` loads a plan file) as an Argo Workflow in YAML.
+fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
+    let ExportTarget::Argo {
+        file,
+        output,
+        image,
+        repo,
+        base,
+        secret,
+        git_credentials,
+        service_account,
+    } = target;
+    let options = score::export::ArgoOptions {
+        repo,
+        base,
+        secret,
+        git_credentials,
+        service_account,
+        ..score::export::ArgoOptions::new(image)
+    };
+    options
+        .check()
+        .map_err(|e| miette!(help = "see `score export argo --help`", "{e}"))?;
+    let plan = if file.extension().is_some_and(|e| e == "score") {
+        match compile(&file, color)? {
+            Ok(plan) => plan,
+            Err(code) => return Ok(code),
+        }
+    } else {
+        let text = std::fs::read_to_string(&file)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("cannot read `{}`", file.display()))?;
+        score::plan::load(&text).map_err(|e| {
+            miette!(
+                help = "give a `.score` file, or a plan written by `score build FILE.score -o plan.json`",
+                "`{}`: {e}",
+                file.display()
+            )
+        })?
+    };
+    let workflow = score::export::argo_workflow(&plan, &options);
+    if let Some(warning) = score::export::argo::size_warning(&workflow) {
+        eprintln!("warning: {warning}");
+    }
+    write_output(output.as_deref(), score::export::to_yaml(&workflow).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

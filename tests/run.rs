@@ -23,6 +23,45 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Makes `dir` a git repository with everything in it committed: parts
+/// that can change files play in git worktrees of the workspace.
+fn git_init(dir: &Path) {
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@localhost",
+            "commit",
+            "-q",
+            "-m",
+            "init",
+        ],
+    ] {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+}
+
+/// A file's content on a branch of the repository in `dir`.
+fn git_show(dir: &Path, spec: &str) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["show", spec])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The records of the only (or latest) run in `workspace`.
 fn journal(workspace: &Path) -> Vec<Value> {
     let runs = workspace.join(".score/runs");
@@ -36,6 +75,22 @@ fn journal(workspace: &Path) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// The journal of the latest run, if there is one yet (complete lines only).
+fn try_journal(workspace: &Path) -> Option<Vec<Value>> {
+    let runs = workspace.join(".score/runs");
+    let mut ids: Vec<String> = std::fs::read_dir(&runs)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    ids.sort();
+    let text = std::fs::read_to_string(runs.join(ids.last()?).join("events.jsonl")).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect(),
+    )
 }
 
 fn events<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -143,9 +198,10 @@ fn inputs_flow_into_prompts_of_dependants() {
     write(dir.path(), "record.sh", script);
     let text = std::fs::read_to_string(dir.path().join("s.score")).unwrap().replace(
         "part d {",
-        "agent recorder: command {\n  run [\"sh\", \"record.sh\", \"{prompt_file}\"]\n  tier complex\n}\n\npart d by recorder {",
+        "agent recorder: command {\n  run [\"sh\", \"record.sh\", \"{prompt_file}\"]\n  tier complex\n}\n\npart d by recorder {\n  owns \"prompt-of-d.md\"",
     );
     write(dir.path(), "s.score", &text);
+    git_init(dir.path());
     score(dir.path())
         .args(["run", "s.score"])
         .assert()
@@ -156,7 +212,13 @@ fn inputs_flow_into_prompts_of_dependants() {
         .find(|r| r["task"] == "b")
         .unwrap()
         .clone();
-    let prompt = std::fs::read_to_string(dir.path().join("prompt-of-d.md")).unwrap();
+    // d wrote it in its worktree; it reached the run's branch.
+    let branch = format!("score/{}:prompt-of-d.md", run_id(dir.path()));
+    let prompt = git_show(dir.path(), &branch).expect("d's file is on the integration branch");
+    assert!(
+        !dir.path().join("prompt-of-d.md").exists(),
+        "the user's checkout is untouched"
+    );
     let title = b["outputs"]["note"]["title"].as_str().unwrap();
     assert!(
         prompt.contains(title),
@@ -325,15 +387,21 @@ part write {
   serves hello
   owns "out/**"
   ensures file_exists(path: "out/hello.txt")
-  retries 1
+    retries 1
 }
 "#,
     );
+    git_init(dir.path());
     score(dir.path())
         .args(["run", "s.score"])
         .assert()
         .success()
         .stdout(predicate::str::contains("1 of 1 tasks done"));
+    let id = run_id(dir.path());
+    assert_eq!(
+        git_show(dir.path(), &format!("score/{id}:out/hello.txt")).as_deref(),
+        Some("hello\n")
+    );
     let records = journal(dir.path());
     let failed = events(&records, "attempt_failed");
     assert_eq!(failed.len(), 1);
@@ -390,6 +458,7 @@ part breaks by boom { serves i output x: Text }
 part absent by missing { serves i output x: Text }
 "#,
     );
+    git_init(dir.path());
     let started = std::time::Instant::now();
     score(dir.path())
         .args(["run", "s.score"])
@@ -412,16 +481,23 @@ part absent by missing { serves i output x: Text }
 fn a_failed_task_skips_its_dependants_and_resume_finishes_the_run() {
     let dir = tempfile::tempdir().unwrap();
     // `c` is played by a script that fails until a file exists.
+    // (The marker is outside the repository: the script runs in a worktree.)
+    let outside = tempfile::tempdir().unwrap();
+    let marker = outside.path().join("fixed");
     write(
         dir.path(),
         "flaky.sh",
-        "#!/bin/sh\nif [ -e fixed ]; then echo '{\"count\": 3}' > \"$SCORE_OUTPUT\"; else echo 'not yet' >&2; exit 1; fi\n",
+        &format!(
+            "#!/bin/sh\nif [ -e '{}' ]; then echo '{{\"count\": 3}}' > \"$SCORE_OUTPUT\"; else echo 'not yet' >&2; exit 1; fi\n",
+            marker.display()
+        ),
     );
     let text = DIAMOND.replace(
         "part c {",
         "agent flaky: command {\n  run [\"sh\", \"flaky.sh\"]\n  tier complex\n}\n\npart c by flaky {",
     );
     write(dir.path(), "s.score", &text);
+    git_init(dir.path());
     score(dir.path())
         .args(["run", "s.score"])
         .assert()
@@ -431,7 +507,7 @@ fn a_failed_task_skips_its_dependants_and_resume_finishes_the_run() {
         .stdout(predicate::str::contains("--resume"));
     let first = journal(dir.path());
     assert_eq!(events(&first, "task_skipped").len(), 1);
-    write(dir.path(), "fixed", "");
+    std::fs::write(&marker, "").unwrap();
     score(dir.path())
         .args(["run", "s.score", "--resume"])
         .assert()
@@ -678,16 +754,22 @@ fn a_missing_api_key_stops_the_run_before_it_starts() {
 #[test]
 fn ctrl_c_cancels_in_flight_work_and_resume_continues() {
     let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let quick = outside.path().join("quick");
     write(
         dir.path(),
         "slow.sh",
-        "#!/bin/sh\nsleep 30\necho '{\"count\": 1}' > \"$SCORE_OUTPUT\"\n",
+        &format!(
+            "#!/bin/sh\n[ -e '{}' ] || sleep 30\necho '{{\"count\": 1}}' > \"$SCORE_OUTPUT\"\n",
+            quick.display()
+        ),
     );
     let text = DIAMOND.replace(
         "part c {",
         "agent slow: command {\n  run [\"sh\", \"slow.sh\"]\n  tier complex\n}\n\npart c by slow {",
     );
     write(dir.path(), "s.score", &text);
+    git_init(dir.path());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_score"))
         .args(["run", "s.score"])
         .current_dir(dir.path())
@@ -698,10 +780,11 @@ fn ctrl_c_cancels_in_flight_work_and_resume_continues() {
     // Wait until `c` is in flight.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let started = dir.path().join(".score/runs").exists()
-            && journal(dir.path())
+        let started = try_journal(dir.path()).is_some_and(|records| {
+            records
                 .iter()
-                .any(|r| r["event"] == "attempt_started" && r["task"] == "c");
+                .any(|r| r["event"] == "attempt_started" && r["task"] == "c")
+        });
         if started {
             break;
         }
@@ -734,15 +817,67 @@ fn ctrl_c_cancels_in_flight_work_and_resume_continues() {
         });
         assert!(!ours, "the agent's process survived the cancel");
     }
-    write(
-        dir.path(),
-        "slow.sh",
-        "#!/bin/sh\necho '{\"count\": 1}' > \"$SCORE_OUTPUT\"\n",
-    );
+    std::fs::write(&quick, "").unwrap();
     score(dir.path())
         .args(["run", "s.score", "--resume"])
         .assert()
         .success();
     let records = journal(dir.path());
     assert_eq!(events(&records, "task_succeeded").len(), 4);
+}
+
+#[test]
+fn the_quickstart_runs_in_parallel_without_any_key() {
+    // In a repository of its own, as on a fresh clone of this one.
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
+    for file in ["quickstart.score", "agents/write_file.sh"] {
+        write(
+            dir.path(),
+            file,
+            &std::fs::read_to_string(source.join(file)).unwrap(),
+        );
+    }
+    git_init(dir.path());
+    score(dir.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .args(["run", "quickstart.score"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("5 of 5 tasks done"));
+    let records = journal(dir.path());
+    // backend, frontend and notes ran at the same time.
+    let position = |event: &str, task: &str| {
+        records
+            .iter()
+            .position(|r| r["event"] == event && r["task"] == task)
+            .unwrap()
+    };
+    let last_start = ["backend", "frontend", "notes"]
+        .iter()
+        .map(|t| position("attempt_started", t))
+        .max()
+        .unwrap();
+    let first_end = ["backend", "frontend", "notes"]
+        .iter()
+        .map(|t| position("task_succeeded", t))
+        .min()
+        .unwrap();
+    assert!(
+        last_start < first_end,
+        "the three middle parts did not overlap"
+    );
+    let branch = format!("score/{}", run_id(dir.path()));
+    for file in [
+        "out/backend/server.md",
+        "out/frontend/index.md",
+        "out/notes/README.md",
+    ] {
+        let text = git_show(dir.path(), &format!("{branch}:{file}")).unwrap_or_default();
+        assert!(
+            text.contains("Written by agents/write_file.sh"),
+            "{file}: {text}"
+        );
+    }
 }

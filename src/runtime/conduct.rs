@@ -15,6 +15,7 @@
 
 use super::agent::{AgentError, AttemptFiles, AttemptRequest, Performer, Usage};
 use super::inputs::{fill_prompt, inputs_hash, value_of};
+use super::isolation::{Isolation, commit_message, needs_worktree, writes_through_edits};
 use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
 use super::progress::Progress;
 use super::verify::{Validators, feedback, run_check};
@@ -61,6 +62,9 @@ pub struct TaskState {
     pub failure: Option<(FailureKind, String)>,
     /// Done before this invocation started (resumed).
     pub resumed: bool,
+    /// The commit of its work (in a worktree), merged or waiting for an
+    /// approval to be merged.
+    pub commit: Option<String>,
 }
 
 impl Default for TaskState {
@@ -77,6 +81,7 @@ impl Default for TaskState {
             cached_from: None,
             failure: None,
             resumed: false,
+            commit: None,
         }
     }
 }
@@ -100,6 +105,8 @@ pub struct Conductor {
     pub states: Vec<TaskState>,
     /// Task ids to plan indices (filled by [`Conductor::conduct`]).
     pub index: HashMap<String, usize>,
+    /// Worktrees and the integration branch, when the run uses them.
+    pub isolation: Option<Arc<Isolation>>,
 }
 
 /// The end of a run, for the report.
@@ -168,6 +175,7 @@ struct Shared {
     validators: Validators,
     spend: Spend,
     tx: mpsc::UnboundedSender<Msg>,
+    isolation: Option<Arc<Isolation>>,
 }
 
 /// A report from a task in flight.
@@ -178,6 +186,11 @@ enum Msg {
     Finished(usize, TaskResult),
     /// A person answered the approval prompt.
     Answer { task: usize, approved: bool },
+    /// An event to journal durably before the sender goes on (acked once
+    /// synced).
+    Durable(Event, tokio::sync::oneshot::Sender<()>),
+    /// An approved part's commit was merged (or could not be).
+    Merged(usize, Result<(), String>),
 }
 
 enum TaskResult {
@@ -189,6 +202,7 @@ enum TaskResult {
         cost: f64,
         duration_ms: u64,
         cached_from: Option<String>,
+        commit: Option<String>,
     },
     Failed {
         kind: FailureKind,
@@ -279,6 +293,7 @@ impl Conductor {
             validators: Validators::default(),
             spend: Spend::default(),
             tx: tx.clone(),
+            isolation: self.isolation.clone(),
         });
         // Spending of earlier invocations of this run counts.
         for state in &self.states {
@@ -410,6 +425,7 @@ impl Conductor {
                 msg = rx.recv() => {
                     let Some(msg) = msg else { break };
                     let mut released = Vec::new();
+                    let mut acks = Vec::new();
                     let mut next = Some(msg);
                     // Drain every report there is before syncing once.
                     while let Some(msg) = next {
@@ -437,13 +453,41 @@ impl Conductor {
                                     approvals.push_back(i);
                                 }
                             }
+                            Msg::Durable(event, ack) => {
+                                self.emit(event)?;
+                                acks.push(ack);
+                            }
+                            Msg::Merged(i, Ok(())) => {
+                                running -= 1;
+                                self.succeed_after_approval(i)?;
+                                released.push(i);
+                            }
+                            Msg::Merged(i, Err(message)) => {
+                                running -= 1;
+                                self.fail(i, FailureKind::Conflict, message, &dependants)?;
+                            }
                             Msg::Answer { task: i, approved } => {
                                 asking = false;
                                 let by = whoami();
                                 if approved {
                                     self.emit(Event::Approved { task: plan.tasks[i].id.clone(), by })?;
-                                    self.succeed_after_approval(i)?;
-                                    released.push(i);
+                                    match (&self.isolation, self.states[i].commit.clone()) {
+                                        (Some(isolation), Some(commit)) => {
+                                            // Merged off the loop; counts as running meanwhile.
+                                            running += 1;
+                                            let isolation = isolation.clone();
+                                            let tx = tx.clone();
+                                            let message = merge_message(&plan.tasks[i], &isolation.run_id);
+                                            tokio::spawn(async move {
+                                                let result = isolation.merge(commit, message).await;
+                                                let _ = tx.send(Msg::Merged(i, result));
+                                            });
+                                        }
+                                        _ => {
+                                            self.succeed_after_approval(i)?;
+                                            released.push(i);
+                                        }
+                                    }
                                 } else {
                                     self.emit(Event::Rejected { task: plan.tasks[i].id.clone(), by: by.clone() })?;
                                     let message = format!("rejected by {by}");
@@ -455,6 +499,9 @@ impl Conductor {
                     }
                     // Durable before anything depends on it.
                     self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
+                    for ack in acks {
+                        let _ = ack.send(());
+                    }
                     for i in released {
                         for &d in &dependants[i] {
                             unmet[d] -= 1;
@@ -486,7 +533,8 @@ impl Conductor {
                             Msg::Finished(i, result @ TaskResult::Succeeded { .. }) => {
                                 self.finish(i, result, &dependants)?;
                             }
-                            Msg::Finished(..) | Msg::Answer { .. } => {}
+                            Msg::Durable(event, _) => self.emit(event)?,
+                            Msg::Finished(..) | Msg::Answer { .. } | Msg::Merged(..) => {}
                         }
                     }
                     for state in &mut self.states {
@@ -602,8 +650,10 @@ impl Conductor {
                 cost,
                 duration_ms,
                 cached_from,
+                commit,
             } => {
                 let state = &mut self.states[i];
+                state.commit = commit.clone();
                 state.usage += usage;
                 state.cost_usd += cost;
                 state.duration_ms = duration_ms;
@@ -624,6 +674,7 @@ impl Conductor {
                         inputs_hash,
                         approver: approver.clone(),
                         outputs,
+                        commit: commit.clone(),
                         attempts,
                         tokens_in,
                         tokens_out,
@@ -655,6 +706,7 @@ impl Conductor {
                     cost_usd,
                     duration_ms,
                     cached_from: cached_from.clone(),
+                    commit: commit.clone(),
                 })?;
                 if cached_from.is_none() {
                     cache_store(
@@ -664,6 +716,7 @@ impl Conductor {
                         &self.run.id,
                         &task.id,
                         &outputs,
+                        commit.as_deref(),
                     );
                 }
                 Ok(true)
@@ -752,7 +805,9 @@ impl Conductor {
             cost_usd: state.cost_usd,
             duration_ms: state.duration_ms,
             cached_from: None,
+            commit: state.commit.clone(),
         };
+        let commit = state.commit.clone();
         self.emit(event)?;
         cache_store(
             &self.cache_dir,
@@ -761,6 +816,7 @@ impl Conductor {
             &self.run.id,
             &task.id,
             &outputs,
+            commit.as_deref(),
         );
         Ok(())
     }
@@ -820,6 +876,8 @@ fn cache_path(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> PathBuf {
 pub struct Cached {
     pub run: String,
     pub outputs: Value,
+    /// The commit of its work, when it ran in a worktree and changed files.
+    pub commit: Option<String>,
 }
 
 fn cache_lookup(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> Option<Cached> {
@@ -831,6 +889,10 @@ fn cache_lookup(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> Option<
     Some(Cached {
         run: value.get("run")?.as_str()?.to_string(),
         outputs: value.get("outputs")?.clone(),
+        commit: value
+            .get("commit")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
@@ -841,12 +903,13 @@ fn cache_store(
     run: &str,
     task: &str,
     outputs: &Value,
+    commit: Option<&str>,
 ) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
     let entry = serde_json::json!({
-        "hash": hash, "inputs_hash": inputs_hash, "outputs": outputs, "run": run, "task": task,
+        "commit": commit, "hash": hash, "inputs_hash": inputs_hash, "outputs": outputs, "run": run, "task": task,
     });
     // Write then rename: a reader never sees half an entry.
     let path = cache_path(dir, hash, inputs_hash);
@@ -882,56 +945,73 @@ async fn attempts(
     let agent = &plan.agents[&task.agent];
     let inputs_hash = inputs_hash(inputs);
     let started = Instant::now();
-    let log_prefix =
-        |attempt: u32, what: &str| shared.logs.join(format!("{}.{attempt}.{what}", task.id));
+    let failed = |kind: FailureKind, message: String| TaskResult::Failed {
+        kind,
+        message,
+        usage: Usage::default(),
+        cost: 0.0,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let isolation = shared
+        .isolation
+        .as_deref()
+        .filter(|_| needs_worktree(task, agent));
 
-    if let Some(cached) = cached {
-        let mut all_pass = true;
-        for (k, check) in task.checks.iter().enumerate() {
-            let outcome = run_check(
-                check,
-                &shared.workspace,
-                &log_prefix(0, &format!("cache-check-{}", k + 1)),
-            )
-            .await;
-            if !outcome.passed {
-                all_pass = false;
-                break;
-            }
-        }
-        if all_pass
-            && shared
-                .validators
-                .validate(&task.result_schema, &cached.outputs)
-                .is_ok()
-        {
-            return TaskResult::Succeeded {
-                outputs: cached.outputs,
-                inputs_hash,
-                attempts: 0,
-                usage: Usage::default(),
-                cost: 0.0,
-                duration_ms: started.elapsed().as_millis() as u64,
-                cached_from: Some(cached.run),
-            };
-        }
+    if let Some(cached) = cached
+        && let Some(result) = reuse(shared, task, isolation, cached, &inputs_hash, started).await
+    {
+        return result;
     }
 
     let Some(performer) = shared.performers.get(&task.agent) else {
-        return TaskResult::Failed {
-            kind: FailureKind::Setup,
-            message: format!("no performer for agent `{}`", task.agent),
-            usage: Usage::default(),
-            cost: 0.0,
-            duration_ms: 0,
-        };
+        return failed(
+            FailureKind::Setup,
+            format!("no performer for agent `{}`", task.agent),
+        );
     };
+    let worktree = match isolation {
+        Some(isolation) => match isolation.worktree(&task.id).await {
+            Ok(worktree) => Some(worktree),
+            Err(e) => return failed(FailureKind::Setup, e),
+        },
+        None => None,
+    };
+    let cwd = match (isolation, &worktree) {
+        (Some(isolation), Some(worktree)) => isolation.cwd(worktree),
+        _ => shared.workspace.clone(),
+    };
+    let edits = isolation.is_some() && writes_through_edits(task, agent);
     let writes_prompt_file = !matches!(agent.provider, Provider::Mock { .. });
     let price = |usage: Usage| {
         usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
             + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
     };
-    let base_prompt = fill_prompt(task, inputs);
+    let mut base_prompt = fill_prompt(task, inputs);
+    let mut result_schema: Value = (*task.result_schema).clone();
+    if edits {
+        // An HTTP agent writes files through its answer: an `edits` list
+        // beside the outputs, which the runtime applies in the worktree.
+        if let Some(edits_list) = crate::workspace::edits_schema()
+            .get("properties")
+            .and_then(|p| p.get("edits"))
+            .cloned()
+            && let Some(object) = result_schema.as_object_mut()
+        {
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                properties.insert("edits".into(), edits_list);
+            }
+            if let Some(Value::Array(required)) = object.get_mut("required") {
+                required.push(Value::String("edits".into()));
+            } else {
+                object.insert("required".into(), serde_json::json!(["edits"]));
+            }
+        }
+        base_prompt.push_str("\n\n## Writing files\n\n");
+        base_prompt.push_str(crate::workspace::EDITS_INSTRUCTIONS);
+        base_prompt.push_str(
+            "\nPut the list in the `edits` property of the JSON object you return, beside the outputs.\n",
+        );
+    }
     let allowed = task.retries + 1;
     let last_attempt = first_attempt + task.retries;
     let mut prompt_feedback = String::new();
@@ -939,6 +1019,8 @@ async fn attempts(
     let mut total_cost = 0.0;
     let mut last: (FailureKind, String) = (FailureKind::Agent, String::new());
     let seed_base = u64::from_str_radix(&task.hash[..task.hash.len().min(16)], 16).unwrap_or(0);
+    let log_prefix =
+        |attempt: u32, what: &str| shared.logs.join(format!("{}.{attempt}.{what}", task.id));
 
     for attempt in first_attempt..=last_attempt {
         let nth = attempt - first_attempt + 1;
@@ -977,9 +1059,9 @@ async fn attempts(
             task: task.id.clone(),
             attempt,
             prompt,
-            result_schema: (*task.result_schema).clone(),
-            has_outputs: !task.outputs.is_empty(),
-            workspace: shared.workspace.clone(),
+            result_schema: result_schema.clone(),
+            has_outputs: !task.outputs.is_empty() || edits,
+            workspace: cwd.clone(),
             files,
             timeout: Duration::from_millis(task.timeout_ms),
             seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
@@ -987,14 +1069,18 @@ async fn attempts(
         let attempt_started = Instant::now();
         let reply = tokio::time::timeout(request.timeout, performer.perform(&request)).await;
         let mut usage = Usage::default();
-        let failure: Option<(FailureKind, String)> = match reply {
-            Err(_) => Some((
-                FailureKind::Timeout,
-                format!(
-                    "the attempt did not finish within the part's timeout of {} and was stopped",
-                    crate::plan::format_duration(task.timeout_ms)
-                ),
-            )),
+        let mut failure: Option<(FailureKind, String)> = None;
+        let mut accepted: Option<Value> = None;
+        match reply {
+            Err(_) => {
+                failure = Some((
+                    FailureKind::Timeout,
+                    format!(
+                        "the attempt did not finish within the part's timeout of {} and was stopped",
+                        crate::plan::format_duration(task.timeout_ms)
+                    ),
+                ))
+            }
             Ok(Err(AgentError::Setup { message })) => {
                 last = (FailureKind::Setup, message);
                 journal_attempt_failed(shared, task, attempt, &last, usage, 0.0, attempt_started);
@@ -1007,51 +1093,98 @@ async fn attempts(
             }
             Ok(Err(AgentError::Failed { message, usage: u })) => {
                 usage = u;
-                Some((FailureKind::Agent, message))
+                failure = Some((FailureKind::Agent, message));
             }
             Ok(Ok(reply)) => {
                 usage = reply.usage;
                 match reply.result {
-                    Err(why) => Some((FailureKind::InvalidOutput, why)),
-                    Ok(value) => match shared.validators.validate(&task.result_schema, &value) {
-                        Err(why) => Some((FailureKind::InvalidOutput, why)),
-                        Ok(()) => {
-                            let mut failed_check = None;
-                            for (k, check) in task.checks.iter().enumerate() {
-                                let outcome = run_check(
-                                    check,
-                                    &shared.workspace,
-                                    &log_prefix(attempt, &format!("check-{}", k + 1)),
-                                )
-                                .await;
-                                if !outcome.passed {
-                                    failed_check = Some(outcome.message);
-                                    break;
+                    Err(why) => failure = Some((FailureKind::InvalidOutput, why)),
+                    Ok(mut value) => {
+                        if let (true, Some(isolation), Some(worktree)) =
+                            (edits, isolation, &worktree)
+                        {
+                            let list = value
+                                .as_object_mut()
+                                .and_then(|o| o.remove("edits"))
+                                .unwrap_or(Value::Array(Vec::new()));
+                            match crate::workspace::parse_edits(
+                                &serde_json::json!({ "edits": list }),
+                            ) {
+                                Err(e) => {
+                                    failure = Some((FailureKind::InvalidOutput, e.to_string()))
                                 }
-                            }
-                            match failed_check {
-                                Some(message) => Some((FailureKind::Check, message)),
-                                None => {
-                                    let cost = price(usage);
-                                    shared.spend.add(usage, cost);
-                                    total_usage += usage;
-                                    total_cost += cost;
-                                    return TaskResult::Succeeded {
-                                        outputs: value,
-                                        inputs_hash,
-                                        attempts: attempt,
-                                        usage: total_usage,
-                                        cost: total_cost,
-                                        duration_ms: started.elapsed().as_millis() as u64,
-                                        cached_from: None,
-                                    };
+                                Ok(list) => {
+                                    if let Err(e) = isolation.apply_edits(worktree, list).await {
+                                        failure = Some((FailureKind::InvalidOutput, e));
+                                    }
                                 }
                             }
                         }
-                    },
+                        if failure.is_none() {
+                            accepted = Some(value);
+                        }
+                    }
                 }
             }
-        };
+        }
+        // What the attempt changed outside its boundary is undone, whatever
+        // else happened: the next attempt starts from the part's own work.
+        if let (Some(isolation), Some(worktree)) = (isolation, &worktree) {
+            match isolation.enforce(worktree, &task.owns).await {
+                Ok(None) => {}
+                Ok(Some((_, feedback))) => {
+                    accepted = None;
+                    let message = match failure.take() {
+                        Some((_, other)) => format!("{feedback}\nBesides: {other}"),
+                        None => feedback,
+                    };
+                    failure = Some((FailureKind::Boundary, message));
+                }
+                Err(e) => {
+                    last = (FailureKind::Setup, e);
+                    break;
+                }
+            }
+        }
+        if let Some(value) = accepted {
+            match shared.validators.validate(&task.result_schema, &value) {
+                Err(why) => failure = Some((FailureKind::InvalidOutput, why)),
+                Ok(()) => {
+                    for (k, check) in task.checks.iter().enumerate() {
+                        let outcome = run_check(
+                            check,
+                            &cwd,
+                            &log_prefix(attempt, &format!("check-{}", k + 1)),
+                        )
+                        .await;
+                        if !outcome.passed {
+                            failure = Some((FailureKind::Check, outcome.message));
+                            break;
+                        }
+                    }
+                    if failure.is_none() {
+                        let cost = price(usage);
+                        shared.spend.add(usage, cost);
+                        total_usage += usage;
+                        total_cost += cost;
+                        let mut result = TaskResult::Succeeded {
+                            outputs: value,
+                            inputs_hash: inputs_hash.clone(),
+                            attempts: attempt,
+                            usage: total_usage,
+                            cost: total_cost,
+                            duration_ms: started.elapsed().as_millis() as u64,
+                            cached_from: None,
+                            commit: None,
+                        };
+                        if let (Some(isolation), Some(worktree)) = (isolation, worktree) {
+                            result = land(shared, isolation, task, worktree, result).await;
+                        }
+                        return result;
+                    }
+                }
+            }
+        }
         let cost = price(usage);
         shared.spend.add(usage, cost);
         total_usage += usage;
@@ -1077,6 +1210,140 @@ async fn attempts(
         cost: total_cost,
         duration_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// A verified result's work goes home: committed in the worktree, journaled
+/// (durably) as committed, then merged into the integration branch. A part
+/// that waits for an approval is merged only once approved.
+async fn land(
+    shared: &Shared,
+    isolation: &Isolation,
+    task: &crate::plan::Task,
+    worktree: crate::workspace::Worktree,
+    mut result: TaskResult,
+) -> TaskResult {
+    let message = commit_message(task, &isolation.run_id);
+    let commit = match isolation.commit(&worktree, message.clone()).await {
+        Ok(commit) => commit,
+        Err(e) => {
+            return TaskResult::Failed {
+                kind: FailureKind::Setup,
+                message: format!("cannot commit the part's work: {e}"),
+                usage: Usage::default(),
+                cost: 0.0,
+                duration_ms: 0,
+            };
+        }
+    };
+    if let TaskResult::Succeeded {
+        outputs,
+        inputs_hash,
+        attempts,
+        usage,
+        cost,
+        duration_ms,
+        commit: slot,
+        ..
+    } = &mut result
+    {
+        *slot = commit.clone();
+        if let (Some(commit), None) = (&commit, &task.approve) {
+            let committed = Event::TaskCommitted {
+                task: task.id.clone(),
+                hash: task.hash.clone(),
+                inputs_hash: inputs_hash.clone(),
+                commit: commit.clone(),
+                outputs: outputs.clone(),
+                attempts: *attempts,
+                tokens_in: usage.input_tokens,
+                tokens_out: usage.output_tokens,
+                cost_usd: *cost,
+                duration_ms: *duration_ms,
+            };
+            let (ack, durable) = tokio::sync::oneshot::channel();
+            let _ = shared.tx.send(Msg::Durable(committed, ack));
+            // Merge only once the commit is on record: a crash from here
+            // on is recovered by merging it, never by playing the part again.
+            if durable.await.is_err() {
+                return TaskResult::Failed {
+                    kind: FailureKind::Setup,
+                    message: "the run stopped before the part's commit could be journaled".into(),
+                    usage: *usage,
+                    cost: *cost,
+                    duration_ms: *duration_ms,
+                };
+            }
+            if let Err(e) = isolation
+                .merge(commit.clone(), merge_message(task, &isolation.run_id))
+                .await
+            {
+                return TaskResult::Failed {
+                    kind: FailureKind::Conflict,
+                    message: e,
+                    usage: *usage,
+                    cost: *cost,
+                    duration_ms: *duration_ms,
+                };
+            }
+        }
+    }
+    isolation.release(worktree).await;
+    result
+}
+
+/// The message of the merge commit of a part into the integration branch.
+pub fn merge_message(task: &crate::plan::Task, run_id: &str) -> String {
+    format!("Merge part `{}` (run {run_id})", task.id)
+}
+
+/// A cached result, reused when it still holds: with a worktree, its
+/// commit is merged into this run's integration branch; without one, its
+/// checks must pass again. `None`: play the task.
+async fn reuse(
+    shared: &Shared,
+    task: &crate::plan::Task,
+    isolation: Option<&Isolation>,
+    cached: Cached,
+    inputs_hash: &str,
+    started: Instant,
+) -> Option<TaskResult> {
+    shared
+        .validators
+        .validate(&task.result_schema, &cached.outputs)
+        .ok()?;
+    match isolation {
+        Some(isolation) => {
+            if let Some(commit) = &cached.commit {
+                isolation
+                    .merge(commit.clone(), merge_message(task, &isolation.run_id))
+                    .await
+                    .ok()?;
+            } else if !task.owns.is_empty() {
+                // Its files are not in this run's branch: play it.
+                return None;
+            }
+        }
+        None => {
+            for (k, check) in task.checks.iter().enumerate() {
+                let log = shared
+                    .logs
+                    .join(format!("{}.cache-check-{}", task.id, k + 1));
+                if !run_check(check, &shared.workspace, &log).await.passed {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(TaskResult::Succeeded {
+        outputs: cached.outputs,
+        inputs_hash: inputs_hash.to_string(),
+        attempts: 0,
+        usage: Usage::default(),
+        cost: 0.0,
+        duration_ms: started.elapsed().as_millis() as u64,
+        cached_from: Some(cached.run),
+        commit: cached.commit,
+    })
 }
 
 fn journal_attempt_failed(

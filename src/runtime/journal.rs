@@ -48,6 +48,8 @@ pub enum FailureKind {
     Budget,
     /// The agent changed files outside the part's `owns`.
     Boundary,
+    /// The part's work could not be merged into the integration branch.
+    Conflict,
 }
 
 impl FailureKind {
@@ -61,6 +63,7 @@ impl FailureKind {
             FailureKind::Setup => "setup",
             FailureKind::Budget => "budget",
             FailureKind::Boundary => "boundary",
+            FailureKind::Conflict => "conflict",
         }
     }
 }
@@ -140,6 +143,25 @@ pub enum Event {
         inputs_hash: String,
         approver: String,
         outputs: Value,
+        /// The commit of its work, merged once approved.
+        #[serde(default)]
+        commit: Option<String>,
+        attempts: u32,
+        tokens_in: u64,
+        tokens_out: u64,
+        cost_usd: f64,
+        duration_ms: u64,
+    },
+    /// The part's work is committed in its worktree and about to be merged
+    /// into the integration branch: if the run stops before
+    /// `task_succeeded`, resume merges this commit (once) instead of
+    /// playing the part again.
+    TaskCommitted {
+        task: String,
+        hash: String,
+        inputs_hash: String,
+        commit: String,
+        outputs: Value,
         attempts: u32,
         tokens_in: u64,
         tokens_out: u64,
@@ -163,6 +185,10 @@ pub enum Event {
         duration_ms: u64,
         /// Reused from an earlier run's cache instead of run: that run's id.
         cached_from: Option<String>,
+        /// The commit of its work, merged into the integration branch
+        /// (`null` when it changed no file or ran without a worktree).
+        #[serde(default)]
+        commit: Option<String>,
     },
     /// The task gave up: its last failure.
     TaskFailed {
@@ -198,6 +224,7 @@ impl Event {
             Event::AttemptStarted { task, .. }
             | Event::AttemptFailed { task, .. }
             | Event::ApprovalRequested { task, .. }
+            | Event::TaskCommitted { task, .. }
             | Event::Approved { task, .. }
             | Event::Rejected { task, .. }
             | Event::TaskSucceeded { task, .. }
@@ -330,6 +357,22 @@ pub fn new_run_id() -> String {
         rem % 60,
         mix & 0xffff
     )
+}
+
+/// A new run id that sorts after `latest` (ids made in the same second
+/// would otherwise sort by their random suffix, and "the latest run" must
+/// be the one started last).
+pub fn new_run_id_after(latest: Option<&str>) -> String {
+    let id = new_run_id();
+    match latest {
+        Some(latest) if latest >= id.as_str() => {
+            // Same second (or a clock that went back): the next suffix.
+            let (stamp, suffix) = latest.rsplit_once('-').unwrap_or((latest, "0"));
+            let next = u64::from_str_radix(suffix, 16).unwrap_or(0) + 1;
+            format!("{stamp}-{next:04x}")
+        }
+        _ => id,
+    }
 }
 
 /// The splitmix64 step: a fast, well-mixed hash of a 64-bit value.
@@ -510,6 +553,7 @@ mod tests {
             cost_usd: 0.0,
             duration_ms: 3,
             cached_from: None,
+            commit: None,
         });
         let back: Record = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);

@@ -16,6 +16,7 @@ pub mod agent;
 pub mod agents;
 pub mod conduct;
 pub mod inputs;
+pub mod isolation;
 pub mod journal;
 pub mod lock;
 pub mod process;
@@ -54,6 +55,14 @@ pub struct RunOptions {
     pub resume: Option<Option<String>>,
     /// `--fresh`: do not reuse cached results.
     pub fresh: bool,
+    /// `--allow-dirty`: run even when the workspace has uncommitted changes
+    /// (the parts start from the last commit).
+    pub allow_dirty: bool,
+    /// `--keep-worktrees`: leave the parts' worktrees for inspection.
+    pub keep_worktrees: bool,
+    /// `--merge`: merge the integration branch into the checked-out branch
+    /// when every task succeeded.
+    pub merge: bool,
 }
 
 /// A plan ready to run: selected, with its inputs and performers.
@@ -191,6 +200,11 @@ pub struct Finished {
     pub plan: Plan,
     /// The holder of a stale lock that was taken over.
     pub took_over: Option<lock::Holder>,
+    /// The integration branch holding the parts' work, when the run used
+    /// worktrees.
+    pub branch: Option<String>,
+    /// What `--merge` did.
+    pub merged: Option<Result<String, String>>,
 }
 
 /// Runs a prepared plan in `ctx.workspace`: a new run, or `--resume`.
@@ -208,7 +222,7 @@ pub async fn run(
     }
     let runs = RunsDir::new(workspace);
     let run_id = match &options.resume {
-        None => journal::new_run_id(),
+        None => journal::new_run_id_after(runs.latest().as_deref()),
         Some(Some(id)) => {
             if !runs.run(id).events().is_file() {
                 let known = runs.list();
@@ -249,6 +263,22 @@ pub async fn run(
         performers,
         ..
     } = prepared;
+    // Worktrees, when any part can change files.
+    let isolation = if plan
+        .tasks
+        .iter()
+        .any(|t| isolation::needs_worktree(t, &plan.agents[&t.agent]))
+    {
+        let mut isolation = isolation::Isolation::open(
+            workspace,
+            &run_id,
+            options.allow_dirty || options.resume.is_some(),
+        )?;
+        isolation.keep_worktrees = options.keep_worktrees;
+        Some(Arc::new(isolation))
+    } else {
+        None
+    };
     let plan_text = crate::plan::to_json(&plan);
     std::fs::write(run.plan(), plan_text)
         .map_err(|e| format!("cannot write `{}`: {e}", run.plan().display()))?;
@@ -261,7 +291,19 @@ pub async fn run(
     let mut late_successes = Vec::new();
     if options.resume.is_some() {
         let records = journal::read(&run.events())?;
-        late_successes = restore(&plan, &records, &mut states, &run);
+        for owed in restore(&plan, &records, &mut states, &run) {
+            // Work committed (or approved) but not merged before the run
+            // stopped: merge it now (a no-op if the merge happened).
+            if let (Some(commit), Some(isolation)) = (&owed.commit, &isolation) {
+                let task = &plan.tasks[owed.task];
+                let message = conduct::merge_message(task, &run_id);
+                if isolation.merge(commit.clone(), message).await.is_err() {
+                    states[owed.task] = TaskState::default();
+                    continue;
+                }
+            }
+            late_successes.push(owed.event);
+        }
     }
     let mut journal = Journal::open(&run.events())
         .map_err(|e| format!("cannot open the journal `{}`: {e}", run.events().display()))?;
@@ -311,8 +353,19 @@ pub async fn run(
         progress,
         states,
         index: HashMap::new(),
+        isolation: isolation.clone(),
     };
     let outcome = conductor.conduct().await?;
+    let mut merged = None;
+    let branch = isolation.as_ref().map(|i| i.integration.clone());
+    if let Some(isolation) = &isolation {
+        // Worktrees go (unless kept) whatever the outcome: the work is on
+        // the part branches and the integration branch.
+        let _ = isolation.finish(options.keep_worktrees);
+        if options.merge && outcome.status == RunStatus::Succeeded {
+            merged = Some(isolation.merge_into_current());
+        }
+    }
     let took_over = lock.took_over.clone();
     drop(lock);
     Ok(Finished {
@@ -320,27 +373,47 @@ pub async fn run(
         outcome,
         plan: Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()),
         took_over,
+        branch,
+        merged,
     })
+}
+
+/// A success owed by an earlier invocation: its result was accepted (and
+/// approved, if it needed that) but the run stopped before journaling it.
+struct Owed {
+    task: usize,
+    /// Work to merge first.
+    commit: Option<String>,
+    event: Event,
+}
+
+/// A result the journal holds but has not declared a success yet.
+struct Pending {
+    inputs_hash: String,
+    outputs: Value,
+    attempts: u32,
+    commit: Option<String>,
+    /// Committed without needing an approval, or approved.
+    cleared: bool,
 }
 
 /// Rebuilds the state of a run from its journal: tasks whose success was
 /// journaled with the hash they have now are done (their outputs restored);
-/// results waiting for approval wait again. Returns the events still owed
-/// (an approval journaled just before a crash, whose success was not).
+/// results waiting for approval wait again. Returns the successes still
+/// owed (work committed or approved just before the run stopped).
 fn restore(
     plan: &Plan,
     records: &[Record],
     states: &mut [TaskState],
     run: &journal::RunDir,
-) -> Vec<Event> {
+) -> Vec<Owed> {
     let index: HashMap<&str, usize> = plan
         .tasks
         .iter()
         .enumerate()
         .map(|(i, t)| (t.id.as_str(), i))
         .collect();
-    let mut waiting: HashMap<usize, (String, String, Value, u32)> = HashMap::new();
-    let mut approved: HashMap<usize, bool> = HashMap::new();
+    let mut pending: HashMap<usize, Pending> = HashMap::new();
     for record in records {
         let Some(&i) = record.event.task().and_then(|t| index.get(t)) else {
             continue;
@@ -368,6 +441,19 @@ fn restore(
                 hash: h,
                 inputs_hash,
                 outputs,
+                commit: _,
+                tokens_in,
+                tokens_out,
+                cost_usd,
+                duration_ms,
+                attempts,
+                ..
+            }
+            | Event::TaskCommitted {
+                hash: h,
+                inputs_hash,
+                outputs,
+                commit: _,
                 tokens_in,
                 tokens_out,
                 cost_usd,
@@ -375,11 +461,21 @@ fn restore(
                 attempts,
                 ..
             } if h == hash => {
-                waiting.insert(
+                let (commit, cleared) = match &record.event {
+                    Event::TaskCommitted { commit, .. } => (Some(commit.clone()), true),
+                    Event::ApprovalRequested { commit, .. } => (commit.clone(), false),
+                    _ => (None, false),
+                };
+                pending.insert(
                     i,
-                    (h.clone(), inputs_hash.clone(), outputs.clone(), *attempts),
+                    Pending {
+                        inputs_hash: inputs_hash.clone(),
+                        outputs: outputs.clone(),
+                        attempts: *attempts,
+                        commit,
+                        cleared,
+                    },
                 );
-                approved.remove(&i);
                 state.usage = agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
@@ -388,11 +484,12 @@ fn restore(
                 state.duration_ms = *duration_ms;
             }
             Event::Approved { .. } => {
-                approved.insert(i, true);
+                if let Some(p) = pending.get_mut(&i) {
+                    p.cleared = true;
+                }
             }
             Event::Rejected { .. } => {
-                waiting.remove(&i);
-                approved.remove(&i);
+                pending.remove(&i);
             }
             Event::TaskSucceeded {
                 hash: h,
@@ -402,6 +499,7 @@ fn restore(
                 cost_usd,
                 duration_ms,
                 cached_from,
+                commit,
                 ..
             } if h == hash => {
                 state.status = Status::Done;
@@ -414,32 +512,42 @@ fn restore(
                 state.cost_usd = *cost_usd;
                 state.duration_ms = *duration_ms;
                 state.cached_from = cached_from.clone();
+                state.commit = commit.clone();
                 state.finished_at = Some(record.at);
-                waiting.remove(&i);
+                pending.remove(&i);
             }
             _ => {}
         }
     }
     let mut owed = Vec::new();
-    for (i, (hash, inputs_hash, outputs, attempts)) in waiting {
+    let mut pending: Vec<(usize, Pending)> = pending.into_iter().collect();
+    // Plan order is DAG order: merges owed happen upstream first.
+    pending.sort_by_key(|(i, _)| *i);
+    for (i, p) in pending {
         let task = &plan.tasks[i];
         let state = &mut states[i];
-        state.outputs = Some(Arc::new(outputs.clone()));
-        if approved.contains_key(&i) {
+        state.outputs = Some(Arc::new(p.outputs.clone()));
+        state.commit = p.commit.clone();
+        if p.cleared {
             state.status = Status::Done;
             state.resumed = true;
             state.finished_at = Some(now_ms());
-            owed.push(Event::TaskSucceeded {
-                task: task.id.clone(),
-                hash,
-                inputs_hash,
-                outputs,
-                attempts,
-                tokens_in: state.usage.input_tokens,
-                tokens_out: state.usage.output_tokens,
-                cost_usd: state.cost_usd,
-                duration_ms: state.duration_ms,
-                cached_from: None,
+            owed.push(Owed {
+                task: i,
+                commit: p.commit.clone(),
+                event: Event::TaskSucceeded {
+                    task: task.id.clone(),
+                    hash: task.hash.clone(),
+                    inputs_hash: p.inputs_hash,
+                    outputs: p.outputs,
+                    attempts: p.attempts,
+                    tokens_in: state.usage.input_tokens,
+                    tokens_out: state.usage.output_tokens,
+                    cost_usd: state.cost_usd,
+                    duration_ms: state.duration_ms,
+                    cached_from: None,
+                    commit: p.commit,
+                },
             });
         } else {
             state.status = Status::AwaitingApproval;
@@ -524,4 +632,45 @@ pub fn approve(
         "{} `{task}` in run {run_id}; continue the run with `score run FILE --resume {run_id}`",
         if approve { "approved" } else { "rejected" }
     ))
+}
+
+/// `score clean`: removes the worktrees and part branches old runs left in
+/// `workspace`'s repository; with `branches`, their integration branches
+/// too; with `runs`, the journals and the cache. Refused while a run holds
+/// the workspace.
+pub fn clean(workspace: &Path, branches: bool, runs: bool) -> Result<String, String> {
+    let score_dir = workspace.join(".score");
+    let _lock = lock::acquire(&score_dir, "clean").map_err(|e| e.to_string())?;
+    let mut said = Vec::new();
+    match isolation::open_repository(workspace) {
+        Ok(repo) => {
+            let cleaned = repo.clean(&[], branches).map_err(|e| e.to_string())?;
+            said.push(format!(
+                "removed {} worktree{} and {} branch{}",
+                cleaned.worktrees.len(),
+                if cleaned.worktrees.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                cleaned.branches.len(),
+                if cleaned.branches.len() == 1 {
+                    ""
+                } else {
+                    "es"
+                }
+            ));
+        }
+        Err(_) => said.push("not a git repository: no worktrees or branches to remove".to_string()),
+    }
+    if runs {
+        for dir in [score_dir.join("runs"), score_dir.join("cache")] {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+            }
+        }
+        said.push("removed the journals and the cache".to_string());
+    }
+    Ok(said.join("; "))
 }

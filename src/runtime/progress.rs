@@ -236,6 +236,7 @@ impl Inner {
                     self.counter()
                 )
             }
+            Event::TaskCommitted { .. } => return None,
             Event::Approved { task, by } => format!("approved {task} (by {by})"),
             Event::Rejected { task, by } => format!("rejected {task} (by {by})"),
             Event::BudgetExhausted { message, .. } => {

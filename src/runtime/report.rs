@@ -164,6 +164,12 @@ pub fn render(finished: &Finished, file: &str, cwd: &Path) -> String {
         let _ = writeln!(out, "\nStopped dispatching: {message}.");
     }
 
+    if let Some(branch) = &finished.branch {
+        let _ = writeln!(
+            out,
+            "\nThe parts' work is on the branch `{branch}`: inspect it with `git log --first-parent {branch}`, take it with `git merge {branch}` (or run with --merge)"
+        );
+    }
     let _ = writeln!(out, "\nOutputs: {}", shown(&run.outputs(), cwd));
     let _ = writeln!(out, "Journal: {}", shown(&run.events(), cwd));
     match outcome.status {

@@ -1,0 +1,12 @@
+//! Exporting a plan to other schedulers.
+//!
+//! [`argo`] turns a plan into an Argo Workflows `Workflow` (one pod per
+//! part, running `score task run`), and [`yaml`] writes it as YAML.
+//! `score export argo` is the command; `docs/scale-out.md` explains when
+//! and how to use it.
+
+pub mod argo;
+pub mod yaml;
+
+pub use argo::{ArgoOptions, argo_workflow, task_names};
+pub use yaml::to_yaml;

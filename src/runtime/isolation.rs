@@ -1,0 +1,304 @@
+//! The runtime's side of workspaces: every part that can change files plays
+//! in its own git worktree, what it changed outside its `owns` is rolled
+//! back, and its work is committed and merged into the run's integration
+//! branch `score/RUN_ID`, in an order consistent with the DAG (a part's
+//! worktree is made only once its dependencies are merged).
+//!
+//! The git work itself is [`crate::workspace`] (synchronous); this module
+//! runs it on tokio's blocking pool, maps the score's workspace onto the
+//! repository (the workspace may be a directory inside it: `owns` globs are
+//! relative to the workspace, git paths to the repository), and serialises
+//! merges.
+
+use crate::glob::Glob;
+use crate::plan::{Agent, Provider, Task};
+use crate::workspace::{
+    self, Change, FileEdit, MergeOutcome, Repo, Violation, WorkspaceError, Worktree,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A run's repository and integration branch.
+pub struct Isolation {
+    repo: Arc<Repo>,
+    /// The workspace relative to the repository's top level, with a final
+    /// `/` (empty when the workspace is the top level).
+    prefix: String,
+    pub run_id: String,
+    /// `score/RUN_ID`.
+    pub integration: String,
+    /// `--keep-worktrees`: leave each part's worktree where it is.
+    pub keep_worktrees: bool,
+}
+
+/// Whether a task needs a worktree: it may write files (`owns`), its agent
+/// is a program that could change files anyway, or it has checks to run
+/// against the files.
+pub fn needs_worktree(task: &Task, agent: &Agent) -> bool {
+    !task.owns.is_empty()
+        || matches!(agent.provider, Provider::Command { .. })
+        || !task.checks.is_empty()
+}
+
+/// Whether an agent writes files through structured output (the runtime
+/// applies them) rather than by itself.
+pub fn writes_through_edits(task: &Task, agent: &Agent) -> bool {
+    !task.owns.is_empty()
+        && matches!(
+            agent.provider,
+            Provider::Openai { .. } | Provider::Anthropic { .. }
+        )
+}
+
+/// The repository whose working tree holds `workspace`, and the
+/// workspace's path inside it (`""` or `dir/sub/`).
+fn open_containing(workspace: &Path) -> Result<(Repo, String), String> {
+    let toplevel = std::process::Command::new("git")
+        .arg("-C")
+        .arg(workspace)
+        .args(["rev-parse", "--show-toplevel"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    // Not in a repository (or no git): let `Repo::open` say so properly.
+    let Some(toplevel) = toplevel else {
+        return Repo::open(workspace)
+            .map(|repo| (repo, String::new()))
+            .map_err(|e| e.to_string());
+    };
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (top, dir) = (canonical(&toplevel), canonical(workspace));
+    let prefix = match dir.strip_prefix(&top) {
+        Ok(rest) if rest.as_os_str().is_empty() => String::new(),
+        Ok(rest) => format!("{}/", rest.to_string_lossy().replace('\\', "/")),
+        Err(_) => String::new(),
+    };
+    let repo = Repo::open(&top).map_err(|e| e.to_string())?;
+    Ok((repo, prefix))
+}
+
+/// The repository holding `dir` (for `score clean`).
+pub fn open_repository(dir: &Path) -> Result<Repo, String> {
+    open_containing(dir).map(|(repo, _)| repo)
+}
+
+fn blocking_error(e: tokio::task::JoinError) -> String {
+    format!("a git operation stopped unexpectedly: {e}")
+}
+
+impl Isolation {
+    /// Opens the repository holding `workspace` for run `run_id`: refuses
+    /// uncommitted changes in the workspace unless `allow_dirty`, and
+    /// creates (or, resuming, keeps) the integration branch.
+    pub fn open(workspace: &Path, run_id: &str, allow_dirty: bool) -> Result<Isolation, String> {
+        let (repo, prefix) = open_containing(workspace)?;
+        if !allow_dirty {
+            let dirty: Vec<String> = repo
+                .dirty_paths()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .filter(|p| p.starts_with(&prefix))
+                // The runtime's own files, wherever the workspace is.
+                .filter(|p| !p.split('/').any(|c| c == workspace::SCORE_DIR))
+                .collect();
+            if !dirty.is_empty() {
+                return Err(WorkspaceError::Dirty {
+                    root: workspace.to_path_buf(),
+                    paths: dirty,
+                }
+                .to_string());
+            }
+        }
+        let integration = repo
+            .create_integration_branch(run_id)
+            .map_err(|e| e.to_string())?;
+        Ok(Isolation {
+            repo: Arc::new(repo),
+            prefix,
+            run_id: run_id.to_string(),
+            integration,
+            keep_worktrees: false,
+        })
+    }
+
+    /// The repository's top level.
+    pub fn root(&self) -> &Path {
+        self.repo.root()
+    }
+
+    /// A fresh worktree for `task`, from the integration branch as it is
+    /// now.
+    pub async fn worktree(&self, task: &str) -> Result<Worktree, String> {
+        let repo = self.repo.clone();
+        let (run, task) = (self.run_id.clone(), task.to_string());
+        tokio::task::spawn_blocking(move || repo.add_worktree(&run, &task))
+            .await
+            .map_err(blocking_error)?
+            .map_err(|e| e.to_string())
+    }
+
+    /// Where the agent works in `worktree`: the workspace's directory in it.
+    pub fn cwd(&self, worktree: &Worktree) -> PathBuf {
+        worktree.path().join(self.prefix.trim_end_matches('/'))
+    }
+
+    /// The task's `owns` as globs over repository paths.
+    fn owns(&self, owns: &[String]) -> Vec<Glob> {
+        owns.iter()
+            .filter_map(|g| Glob::parse(&format!("{}{g}", self.prefix)).ok())
+            .collect()
+    }
+
+    /// Applies an HTTP agent's file edits (paths relative to the workspace).
+    pub async fn apply_edits(
+        &self,
+        worktree: &Worktree,
+        edits: Vec<FileEdit>,
+    ) -> Result<Vec<String>, String> {
+        let worktree = worktree.clone();
+        let prefix = self.prefix.clone();
+        tokio::task::spawn_blocking(move || {
+            let edits: Vec<FileEdit> = edits
+                .into_iter()
+                .map(|mut e| {
+                    // Checked before prefixing: `..` must not climb out of
+                    // the workspace into the rest of the repository.
+                    if workspace::check_path(&e.path).is_ok() {
+                        e.path = format!("{prefix}{}", e.path);
+                    }
+                    e
+                })
+                .collect();
+            worktree.apply_edits(&edits).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(blocking_error)?
+    }
+
+    /// What the attempt changed outside `owns` (after rolling it back), as
+    /// feedback for the agent; `Ok(None)` when it kept to its boundary.
+    pub async fn enforce(
+        &self,
+        worktree: &Worktree,
+        owns: &[String],
+    ) -> Result<Option<(Vec<Violation>, String)>, String> {
+        let worktree = worktree.clone();
+        let globs = self.owns(owns);
+        tokio::task::spawn_blocking(move || {
+            let changes: Vec<Change> = worktree.changes().map_err(|e| e.to_string())?;
+            let violations = workspace::enforce(&changes, &globs);
+            if violations.is_empty() {
+                return Ok(None);
+            }
+            worktree
+                .rollback(&workspace::violating_paths(&violations))
+                .map_err(|e| e.to_string())?;
+            let feedback = workspace::violation_feedback(&violations, &globs);
+            Ok(Some((violations, feedback)))
+        })
+        .await
+        .map_err(blocking_error)?
+    }
+
+    /// Commits the part's work in its worktree: the commit, or `None` when
+    /// it changed nothing.
+    pub async fn commit(
+        &self,
+        worktree: &Worktree,
+        message: String,
+    ) -> Result<Option<String>, String> {
+        let worktree = worktree.clone();
+        tokio::task::spawn_blocking(move || worktree.commit(&message).map_err(|e| e.to_string()))
+            .await
+            .map_err(blocking_error)?
+    }
+
+    /// Merges `commit` into the integration branch. A conflict is an error
+    /// naming the paths; merging a commit already merged changes nothing.
+    pub async fn merge(&self, commit: String, message: String) -> Result<(), String> {
+        let repo = self.repo.clone();
+        let branch = self.integration.clone();
+        let outcome = tokio::task::spawn_blocking(move || repo.merge(&branch, &commit, &message))
+            .await
+            .map_err(blocking_error)?
+            .map_err(|e| e.to_string())?;
+        match outcome {
+            MergeOutcome::Merged { .. } | MergeOutcome::UpToDate => Ok(()),
+            MergeOutcome::Conflict { paths, .. } => Err(format!(
+                "its changes conflict with what is already on `{}` in {}; \
+                 another part wrote the same files: give them disjoint `owns`, or order them",
+                self.integration,
+                paths
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Parks a finished task's worktree for reuse by the next one.
+    pub async fn release(&self, worktree: Worktree) {
+        if self.keep_worktrees {
+            return;
+        }
+        let repo = self.repo.clone();
+        let _ = tokio::task::spawn_blocking(move || repo.release_worktree(worktree)).await;
+    }
+
+    /// The end of a run: worktrees removed (unless `keep`), part branches
+    /// deleted. The integration branch stays.
+    pub fn finish(&self, keep_worktrees: bool) -> Result<(), String> {
+        self.repo
+            .finish_run(&self.run_id, keep_worktrees)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// `--merge`: the integration branch into the checked-out branch.
+    pub fn merge_into_current(&self) -> Result<String, String> {
+        let message = format!("Merge the results of score run {}", self.run_id);
+        match self
+            .repo
+            .merge_into_current(&self.integration, &message)
+            .map_err(|e| e.to_string())?
+        {
+            MergeOutcome::Merged { commit } => Ok(format!(
+                "merged `{}` into the checked-out branch ({})",
+                self.integration,
+                &commit[..commit.len().min(12)]
+            )),
+            MergeOutcome::UpToDate => Ok(format!(
+                "the checked-out branch already contains `{}`",
+                self.integration
+            )),
+            MergeOutcome::Conflict { paths, .. } => Err(format!(
+                "`{}` conflicts with the checked-out branch in {}; nothing was changed: merge it yourself with `git merge {}`",
+                self.integration,
+                paths.join(", "),
+                self.integration
+            )),
+        }
+    }
+}
+
+/// The commit message of a part's work.
+pub fn commit_message(task: &Task, run_id: &str) -> String {
+    let mut message = format!("{}: the work of part `{}`\n\n", task.id, task.id);
+    if let Some(doc) = &task.doc {
+        message.push_str(doc.lines().next().unwrap_or(""));
+        message.push_str("\n\n");
+    }
+    message.push_str(&format!("Agent: {}\n", task.agent));
+    if !task.intents.is_empty() {
+        let intents: Vec<&str> = task.intents.iter().map(|i| i.id.as_str()).collect();
+        message.push_str(&format!("Serves: {}\n", intents.join(", ")));
+    }
+    message.push_str(&format!(
+        "Score-Run: {run_id}\nScore-Task-Hash: {}\n",
+        task.hash
+    ));
+    message
+}

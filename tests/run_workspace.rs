@@ -1,0 +1,441 @@
+//! Workspaces, through the real binary and real git: every part that can
+//! change files plays in its own worktree, changes outside its `owns` are
+//! rolled back and fed back, and the work is merged into `score/RUN_ID` in
+//! DAG order, surviving SIGKILL and `--resume`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Stdio;
+
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+fn score(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("score").unwrap();
+    cmd.current_dir(dir).env_remove("CI");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn git_init(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "init"]);
+}
+
+fn latest_run(dir: &Path) -> String {
+    let mut ids: Vec<String> = std::fs::read_dir(dir.join(".score/runs"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("events.jsonl").is_file())
+        .map(|e| e.file_name().into_string().unwrap())
+        .collect();
+    ids.sort();
+    ids.pop().unwrap()
+}
+
+fn journal(dir: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(
+        dir.join(".score/runs")
+            .join(latest_run(dir))
+            .join("events.jsonl"),
+    )
+    .unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// A script agent: writes `FILE` (its first argument) with a line naming
+/// the task, after a short pause.
+const WRITER: &str = "#!/bin/sh\nsleep 0.05\nmkdir -p \"$(dirname \"$1\")\"\necho \"written by $SCORE_TASK\" > \"$1\"\n";
+
+/// Three parts write disjoint directories at the same time; a fourth, after
+/// them, writes its own.
+fn fan_in_score() -> String {
+    let mut text = String::from(
+        "score fan {\n  concurrency 3\n}\n\nintent all \"Files get written\" {\n  accept \"every part's file exists\"\n}\n",
+    );
+    for part in ["api", "web", "docs", "final"] {
+        text.push_str(&format!(
+            "\nagent w_{part}: command {{\n  run [\"sh\", \"writer.sh\", \"{part}/out.txt\"]\n  tier complex\n}}\n\
+             \npart {part} by w_{part} {{\n  serves all\n  owns \"{part}/**\"\n}}\n"
+        ));
+    }
+    text.push_str("\nsequence {\n  [api, web, docs] -> final\n}\n");
+    text
+}
+
+#[test]
+fn parallel_parts_are_merged_in_order_one_commit_each() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "writer.sh", WRITER);
+    write(dir.path(), "s.score", &fan_in_score());
+    git_init(dir.path());
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("git merge score/"));
+    let branch = format!("score/{}", latest_run(dir.path()));
+    for part in ["api", "web", "docs", "final"] {
+        let text = git(dir.path(), &["show", &format!("{branch}:{part}/out.txt")]);
+        assert_eq!(text, format!("written by {part}"));
+    }
+    // One merge per part on the first-parent line, `final` last.
+    let merges = git(
+        dir.path(),
+        &[
+            "log",
+            "--first-parent",
+            "--format=%s",
+            &format!("{head}..{branch}"),
+        ],
+    );
+    let merges: Vec<&str> = merges.lines().collect();
+    assert_eq!(merges.len(), 4, "{merges:?}");
+    assert!(merges[0].contains("`final`"), "{merges:?}");
+    // Each part's own commit touches only its directory.
+    for part in ["api", "web", "docs", "final"] {
+        let files = git(
+            dir.path(),
+            &[
+                "log",
+                "--format=",
+                "--name-only",
+                "--author=score",
+                &format!("--grep=part `{part}`"),
+                &branch,
+            ],
+        );
+        assert_eq!(files.trim(), format!("{part}/out.txt"));
+    }
+    // The user's checkout is untouched, and the worktrees are gone.
+    assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head);
+    assert!(!dir.path().join("api").exists());
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), "");
+    let worktrees = git(dir.path(), &["worktree", "list"]);
+    assert_eq!(worktrees.lines().count(), 1, "{worktrees}");
+}
+
+#[test]
+fn writes_outside_owns_are_rolled_back_and_fed_back() {
+    let dir = tempfile::tempdir().unwrap();
+    // First attempt: also writes a file outside its boundary. The retry
+    // (its prompt carries the feedback) keeps to it.
+    let script = "#!/bin/sh\nmkdir -p api\necho api > api/server.txt\n\
+                  if ! grep -q 'outside the paths you may write' \"$1\"; then echo sneaky > README.md; echo x > stray.txt; fi\n";
+    write(dir.path(), "agent.sh", script);
+    write(dir.path(), "README.md", "the user's readme\n");
+    write(
+        dir.path(),
+        "s.score",
+        "score b {}\n\nagent tool: command {\n  run [\"sh\", \"agent.sh\", \"{prompt_file}\"]\n  tier complex\n}\n\n\
+         intent i \"An API exists\" {\n  accept \"api/server.txt exists\"\n}\n\n\
+         part api by tool {\n  serves i\n  owns \"api/**\"\n  retries 1\n}\n",
+    );
+    git_init(dir.path());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success();
+    let records = journal(dir.path());
+    let failed: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["kind"], "boundary");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("README.md") && message.contains("stray.txt"),
+        "{message}"
+    );
+    assert!(message.contains("api/**"), "{message}");
+    let branch = format!("score/{}", latest_run(dir.path()));
+    assert_eq!(
+        git(dir.path(), &["show", &format!("{branch}:README.md")]),
+        "the user's readme"
+    );
+    assert_eq!(
+        git(dir.path(), &["show", &format!("{branch}:api/server.txt")]),
+        "api"
+    );
+    let files = git(dir.path(), &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(!files.contains("stray.txt"), "{files}");
+}
+
+#[test]
+fn a_part_that_never_keeps_to_its_boundary_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "agent.sh", "#!/bin/sh\necho x > stray.txt\n");
+    write(
+        dir.path(),
+        "s.score",
+        "score b {}\n\nagent tool: command {\n  run [\"sh\", \"agent.sh\"]\n  tier complex\n}\n\n\
+         intent i \"Something\" {\n  accept \"it happens\"\n}\n\n\
+         part api by tool {\n  serves i\n  owns \"api/**\"\n  retries 1\n}\n",
+    );
+    git_init(dir.path());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`api` failed (boundary)"))
+        .stdout(predicate::str::contains("stray.txt"));
+    let branch = format!("score/{}", latest_run(dir.path()));
+    let files = git(dir.path(), &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(!files.contains("stray.txt"), "{files}");
+}
+
+#[test]
+fn an_http_agent_writes_files_through_edits_and_bad_paths_are_refused() {
+    let server = llm_server::LlmServer::start().unwrap();
+    let bad = serde_json::json!({
+        "title": "Home",
+        "edits": [
+            {"path": "web/index.html", "content": "<h1>Home</h1>\n"},
+            {"path": "../escape.txt", "content": "out"},
+            {"path": "/etc/score-test", "content": "out"}
+        ]
+    });
+    let good = serde_json::json!({
+        "title": "Home",
+        "edits": [{"path": "web/index.html", "content": "<h1>Home</h1>\n"}]
+    });
+    server.push(
+        llm_server::CHAT,
+        [llm_server::Step::json(&bad), llm_server::Step::json(&good)],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "s.score",
+        &format!(
+            "score h {{}}\n\nagent llm: openai {{\n  model \"test\"\n  endpoint \"{}\"\n  tier complex\n}}\n\n\
+             intent i \"A home page\" {{\n  accept \"web/index.html exists\"\n}}\n\n\
+             part web by llm {{\n  serves i\n  owns \"web/**\"\n  output title: Text\n  retries 1\n}}\n",
+            server.url()
+        ),
+    );
+    git_init(dir.path());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success();
+    let records = journal(dir.path());
+    let failed: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{records:?}");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("../escape.txt") && message.contains("/etc/score-test"),
+        "{message}"
+    );
+    // The request asked for edits beside the outputs.
+    let first = &server.requests_to(llm_server::CHAT)[0];
+    let schema = &first.json()["response_format"]["json_schema"]["schema"];
+    assert!(schema["properties"]["edits"].is_object(), "{schema}");
+    let branch = format!("score/{}", latest_run(dir.path()));
+    assert_eq!(
+        git(dir.path(), &["show", &format!("{branch}:web/index.html")]),
+        "<h1>Home</h1>"
+    );
+    assert!(!dir.path().parent().unwrap().join("escape.txt").exists());
+    assert!(!Path::new("/etc/score-test").exists());
+    let done = records
+        .iter()
+        .find(|r| r["event"] == "task_succeeded")
+        .unwrap();
+    assert_eq!(done["outputs"], serde_json::json!({"title": "Home"}));
+}
+
+#[test]
+fn the_workspace_must_be_a_clean_git_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "writer.sh", WRITER);
+    write(dir.path(), "s.score", &fan_in_score());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a git repository"))
+        .stderr(predicate::str::contains("git init"));
+    git_init(dir.path());
+    write(dir.path(), "notes.txt", "uncommitted\n");
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("uncommitted changes"))
+        .stderr(predicate::str::contains("notes.txt"))
+        .stderr(predicate::str::contains("--allow-dirty"));
+    score(dir.path())
+        .args(["run", "s.score", "--allow-dirty"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_workspace_inside_a_repository_and_merge_and_clean() {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = repo.path().join("sub/project");
+    write(&dir, "writer.sh", WRITER);
+    write(&dir, "s.score", &fan_in_score());
+    write(repo.path(), "elsewhere.txt", "not the workspace\n");
+    git_init(repo.path());
+    // Changes outside the workspace do not make it dirty.
+    write(repo.path(), "elsewhere.txt", "changed\n");
+    score(&dir)
+        .args(["run", "s.score", "--keep-worktrees"])
+        .assert()
+        .success();
+    let branch = format!("score/{}", latest_run(&dir));
+    assert_eq!(
+        git(
+            repo.path(),
+            &["show", &format!("{branch}:sub/project/api/out.txt")]
+        ),
+        "written by api"
+    );
+    assert!(git(repo.path(), &["worktree", "list"]).lines().count() > 1);
+    score(&dir)
+        .args(["clean"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed"));
+    assert_eq!(git(repo.path(), &["worktree", "list"]).lines().count(), 1);
+    // --merge brings the result into the checked-out branch.
+    git(repo.path(), &["checkout", "-q", "--", "elsewhere.txt"]);
+    score(&dir)
+        .args(["run", "s.score", "--fresh", "--merge"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Merged:"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("final/out.txt")).unwrap(),
+        "written by final\n"
+    );
+}
+
+#[test]
+fn cached_parts_bring_their_commits_to_the_new_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "writer.sh", WRITER);
+    write(dir.path(), "s.score", &fan_in_score());
+    git_init(dir.path());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cached"));
+    let records = journal(dir.path());
+    assert!(records.iter().all(|r| r["event"] != "attempt_started"));
+    let branch = format!("score/{}", latest_run(dir.path()));
+    for part in ["api", "web", "docs", "final"] {
+        assert_eq!(
+            git(dir.path(), &["show", &format!("{branch}:{part}/out.txt")]),
+            format!("written by {part}")
+        );
+    }
+}
+
+/// SIGKILL anywhere, merges included, then `--resume`: the final tree is
+/// the tree of an uninterrupted run, and no part is merged twice.
+#[test]
+fn sigkill_then_resume_gives_the_same_tree() {
+    let reference = {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "writer.sh", WRITER);
+        write(dir.path(), "s.score", &fan_in_score());
+        git_init(dir.path());
+        score(dir.path())
+            .args(["run", "s.score"])
+            .assert()
+            .success();
+        let branch = format!("score/{}", latest_run(dir.path()));
+        git(dir.path(), &["rev-parse", &format!("{branch}^{{tree}}")])
+    };
+    let mut seed: u64 = 0x2545_f491;
+    for iteration in 0..12 {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "writer.sh", WRITER);
+        write(dir.path(), "s.score", &fan_in_score());
+        git_init(dir.path());
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let wait = std::time::Duration::from_millis((seed >> 33) % 400);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_score"))
+            .args(["run", "s.score"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(wait);
+        let _ = child.kill();
+        let _ = child.wait();
+        let started = dir.path().join(".score/runs").exists()
+            && std::fs::read_dir(dir.path().join(".score/runs"))
+                .unwrap()
+                .any(|e| e.unwrap().path().join("events.jsonl").is_file());
+        let mut finish = score(dir.path());
+        finish.args(["run", "s.score"]);
+        if started {
+            finish.arg("--resume");
+        }
+        finish.assert().success();
+        let branch = format!("score/{}", latest_run(dir.path()));
+        let tree = git(dir.path(), &["rev-parse", &format!("{branch}^{{tree}}")]);
+        assert_eq!(
+            tree, reference,
+            "iteration {iteration} (killed after {wait:?})"
+        );
+        let merges = git(
+            dir.path(),
+            &["log", "--first-parent", "--merges", "--format=%s", &branch],
+        );
+        for part in ["api", "web", "docs", "final"] {
+            let n = merges
+                .lines()
+                .filter(|l| l.contains(&format!("`{part}`")))
+                .count();
+            assert_eq!(
+                n, 1,
+                "iteration {iteration}: `{part}` merged {n} times:\n{merges}"
+            );
+        }
+    }
+}
