@@ -26,7 +26,12 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .args(["-c", "user.name=bench", "-c", "user.email=bench@localhost"])
-        .args(["-c", "init.defaultBranch=main", "-c", "core.hooksPath=/dev/null"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "core.hooksPath=/dev/null",
+        ])
         .args(args)
         .status()
         .expect("git runs");
@@ -47,7 +52,10 @@ fn build_repo() -> tempfile::TempDir {
         let sub = dir.path().join(format!("src/m{d:03}"));
         std::fs::create_dir_all(&sub).unwrap();
         for f in 0..50 {
-            let body = format!("// module {d} file {f}\n{}", "pub fn f() -> u32 { 42 }\n".repeat(8));
+            let body = format!(
+                "// module {d} file {f}\n{}",
+                "pub fn f() -> u32 { 42 }\n".repeat(8)
+            );
             std::fs::write(sub.join(format!("f{f:02}.rs")), body).unwrap();
         }
     }
@@ -78,14 +86,25 @@ impl std::ops::AddAssign for Phases {
 
 /// One part up to its commit: a worktree, an agent's writes in the part's
 /// own module (two new files, one modified), changes and enforcement.
-fn work(repo: &Repo, run: &str, part: usize, phases: &mut Phases) -> (score::workspace::Worktree, String) {
+fn work(
+    repo: &Repo,
+    run: &str,
+    part: usize,
+    phases: &mut Phases,
+) -> (score::workspace::Worktree, String) {
     let t = Instant::now();
-    let wt = repo.add_worktree(run, &format!("p{part:02}")).expect("worktree");
+    let wt = repo
+        .add_worktree(run, &format!("p{part:02}"))
+        .expect("worktree");
     phases.create += t.elapsed();
     let module = format!("src/m{part:03}");
     std::fs::write(wt.path().join(&module).join("new_a.rs"), "pub fn a() {}\n").unwrap();
     std::fs::write(wt.path().join(&module).join("new_b.rs"), "pub fn b() {}\n").unwrap();
-    std::fs::write(wt.path().join(&module).join("f00.rs"), format!("// changed by {part}\n")).unwrap();
+    std::fs::write(
+        wt.path().join(&module).join("f00.rs"),
+        format!("// changed by {part}\n"),
+    )
+    .unwrap();
     let owns = [Glob::parse(&format!("{module}/**")).unwrap()];
     let t = Instant::now();
     let changes = wt.changes().expect("changes");
@@ -93,15 +112,28 @@ fn work(repo: &Repo, run: &str, part: usize, phases: &mut Phases) -> (score::wor
     assert!(enforce(&changes, &owns).is_empty());
     phases.changes += t.elapsed();
     let t = Instant::now();
-    let commit = wt.commit(&format!("part p{part:02}")).expect("commit").expect("a commit");
+    let commit = wt
+        .commit(&format!("part p{part:02}"))
+        .expect("commit")
+        .expect("a commit");
     phases.commit += t.elapsed();
     (wt, commit)
 }
 
-fn finish(repo: &Repo, branch: &str, wt: score::workspace::Worktree, commit: &str, recycle: bool, phases: &mut Phases) {
+fn finish(
+    repo: &Repo,
+    branch: &str,
+    wt: score::workspace::Worktree,
+    commit: &str,
+    recycle: bool,
+    phases: &mut Phases,
+) {
     let t = Instant::now();
     let outcome = repo.merge(branch, commit, "merge").expect("merge");
-    assert!(matches!(outcome, score::workspace::MergeOutcome::Merged { .. }));
+    assert!(matches!(
+        outcome,
+        score::workspace::MergeOutcome::Merged { .. }
+    ));
     phases.merge += t.elapsed();
     let t = Instant::now();
     if recycle {
@@ -166,7 +198,10 @@ fn main() {
     let rows: Vec<(&str, (Duration, Phases))> = vec![
         ("sequential, recycled", sequential(&repo, "seq", true)),
         ("waves of 5, recycled", waves(&repo, "waves", 5)),
-        ("sequential, fresh worktrees", sequential(&repo, "fresh", false)),
+        (
+            "sequential, fresh worktrees",
+            sequential(&repo, "fresh", false),
+        ),
     ];
     for (name, (wall, p)) in rows {
         println!(

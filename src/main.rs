@@ -131,6 +131,31 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
     },
+    /// Run one task of a plan, as `score run` would: the unit a distributed
+    /// engine (Argo Workflows) schedules. See docs/scale-out.md.
+    Task {
+        #[command(subcommand)]
+        action: TaskAction,
+    },
+    /// Merge the part branches of a distributed run into its integration
+    /// branch `score/RUN_ID`, in DAG order.
+    ///
+    /// Exit status 0 when merged, 1 on a conflict, 2 when it could not start.
+    Merge {
+        /// The plan (`score build`).
+        #[arg(long, value_name = "FILE")]
+        plan: PathBuf,
+        /// The run whose part branches (`score-parts/RUN_ID/TASK`) to merge.
+        #[arg(long, value_name = "RUN_ID")]
+        run: String,
+        /// Clone this repository, merge there and push `score/RUN_ID` back
+        /// (default: the repository in the current directory).
+        #[arg(long, value_name = "URL")]
+        repo: Option<String>,
+        /// The commit or branch the run started from.
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+    },
     /// Export a score (or plan) for another scheduler.
     Export {
         #[command(subcommand)]
@@ -167,6 +192,50 @@ enum ExportTarget {
         /// The Kubernetes service account the pods run as.
         #[arg(long, value_name = "NAME")]
         service_account: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TaskAction {
+    /// Run exactly one task: its agent, validation, checks, retries with
+    /// feedback and boundary enforcement, reading its dependencies' outputs
+    /// from files and writing its own. Its work is committed on the branch
+    /// `score-parts/RUN_ID/TASK` (pushed with `--repo`). The last line on
+    /// stdout is a JSON status. Exit status: 0 succeeded, 1 the task failed,
+    /// 2 it could not run (bad plan, missing inputs or keys).
+    Run {
+        /// The plan (`score build`).
+        #[arg(long, value_name = "FILE")]
+        plan: PathBuf,
+        /// The task's id.
+        #[arg(long, value_name = "ID")]
+        task: String,
+        /// The directory holding the dependencies' outputs, `DEP.json` each.
+        #[arg(long, value_name = "DIR")]
+        inputs: PathBuf,
+        /// Where to write the task's outputs, `TASK.json`.
+        #[arg(long, value_name = "DIR")]
+        outputs: PathBuf,
+        /// Clone this git repository (URL or path) and push the part branch
+        /// back (default: work in the repository of the current directory).
+        #[arg(long, value_name = "URL")]
+        repo: Option<String>,
+        /// The commit or branch to start from (with `--repo`).
+        #[arg(long, value_name = "REF")]
+        base: Option<String>,
+        /// The run this task belongs to (names the branches).
+        #[arg(long, value_name = "RUN_ID")]
+        run: Option<String>,
+        /// The score's workspace inside the repository (default: its root
+        /// with `--repo`, else the plan's `workspace`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Give a score input: NAME=VALUE, or NAME=@FILE.
+        #[arg(long, value_name = "NAME=VALUE")]
+        input: Vec<String>,
+        /// Play the task with another agent (`--agent NAME=OTHER`).
+        #[arg(long, value_name = "NAME=OTHER")]
+        agent: Vec<String>,
     },
 }
 
@@ -299,6 +368,13 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             workspace,
         } => approve(&run, &part, reject, workspace),
         Command::Export { target } => export(target, color),
+        Command::Task { action } => task(action),
+        Command::Merge {
+            plan,
+            run,
+            repo,
+            base,
+        } => merge(&plan, &run, repo.as_deref(), base.as_deref()),
         Command::Lsp => {
             score::lsp::serve_stdio()
                 .into_diagnostic()
@@ -358,6 +434,7 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         allow_dirty: args.allow_dirty,
         keep_worktrees: args.keep_worktrees,
         merge: args.merge,
+        ..Default::default()
     };
     if args.jobs == Some(0) {
         return Err(miette!(
@@ -458,6 +535,108 @@ fn approve(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Reads a plan file (`score build`'s output), with the reason when it is
+/// not one.
+fn read_plan(file: &std::path::Path) -> Result<score::plan::Plan, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read the plan `{}`: {e}", file.display()))?;
+    score::plan::load(&text).map_err(|e| format!("`{}`: {e}", file.display()))
+}
+
+/// `score task run`: one task; the last line of stdout is its JSON status.
+fn task(action: TaskAction) -> miette::Result<ExitCode> {
+    let TaskAction::Run {
+        plan,
+        task,
+        inputs,
+        outputs,
+        repo,
+        base,
+        run,
+        workspace,
+        input,
+        agent,
+    } = action;
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let request = score::runtime::task::TaskRequest {
+        task: task.clone(),
+        inputs_dir: cwd.join(inputs),
+        outputs_dir: cwd.join(outputs),
+        repo,
+        base,
+        run,
+        workspace: cwd.clone(),
+        subdir: workspace,
+        inputs: input,
+        agents: agent,
+    };
+    let status = match read_plan(&plan) {
+        Ok(plan) => {
+            let tokio = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .into_diagnostic()?;
+            let env = |name: &str| std::env::var(name).ok();
+            let status = tokio.block_on(score::runtime::task::run_task(plan, &request, &env));
+            tokio.shutdown_timeout(std::time::Duration::from_millis(200));
+            status
+        }
+        Err(message) => score::runtime::task::TaskStatus {
+            task,
+            status: "error",
+            run: None,
+            attempts: 0,
+            commit: None,
+            branch: None,
+            outputs_file: None,
+            message: Some(message),
+        },
+    };
+    if let Some(message) = &status.message
+        && status.status != "succeeded"
+    {
+        eprintln!("error: `{}` {}: {message}", status.task, status.status);
+    }
+    println!("{}", serde_json::to_string(&status).unwrap_or_default());
+    Ok(ExitCode::from(status.exit_code()))
+}
+
+/// `score merge`.
+fn merge(
+    plan: &std::path::Path,
+    run: &str,
+    repo: Option<&str>,
+    base: Option<&str>,
+) -> miette::Result<ExitCode> {
+    let plan = read_plan(plan).map_err(|e| miette!("{e}"))?;
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    match score::runtime::task::merge_parts(&plan, run, repo, base, &cwd) {
+        Ok(report) => {
+            println!(
+                "merged {} part{} into `{}`{}",
+                report.merged.len(),
+                if report.merged.len() == 1 { "" } else { "s" },
+                report.branch,
+                if report.without_branch.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({} had no branch: {})",
+                        report.without_branch.len(),
+                        report.without_branch.join(", ")
+                    )
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(message) if message.contains("conflicts") => {
+            eprintln!("error: {message}");
+            Ok(ExitCode::from(1))
+        }
+        Err(message) => Err(miette!("{message}")),
+    }
+}
+
 /// `score export argo`: the plan (compiled from a score, or loaded like
 /// `score run` loads a plan file) as an Argo Workflow in YAML.
 fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
@@ -503,7 +682,8 @@ fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
     if let Some(warning) = score::export::argo::size_warning(&workflow) {
         eprintln!("warning: {warning}");
     }
-    write_output(output.as_deref(), score::export::to_yaml(&workflow).as_bytes())?;
+    let yaml = score::export::to_yaml(&workflow);
+    write_output(output.as_deref(), yaml.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -881,3 +881,51 @@ fn the_quickstart_runs_in_parallel_without_any_key() {
         );
     }
 }
+
+#[test]
+fn jobs_limits_how_many_tasks_run_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = DIAMOND.replace("agent fast: mock {", "agent fast: mock {\n  latency 20ms");
+    write(dir.path(), "s.score", &text);
+    score(dir.path())
+        .args(["run", "s.score", "--jobs", "1"])
+        .assert()
+        .success();
+    // With one slot, every task ends before the next one starts.
+    let mut running = 0i32;
+    for record in journal(dir.path()) {
+        match record["event"].as_str().unwrap() {
+            "attempt_started" => running += 1,
+            "task_succeeded" | "attempt_failed" => running -= 1,
+            _ => {}
+        }
+        assert!(running <= 1, "two tasks ran at once with --jobs 1");
+    }
+    score(dir.path())
+        .args(["run", "s.score", "--jobs", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--jobs 0"));
+}
+
+#[test]
+fn a_part_budget_stops_its_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    // The mock fails every attempt; the part's budget runs out before its
+    // ten retries do.
+    let text = DIAMOND
+        .replace("  seed 7\n", "  seed 7\n  fail_rate 1.0\n")
+        .replace(
+            "part a {\n  serves done\n",
+            "part a {\n  serves done\n  retries 10\n  budget tokens 500\n",
+        );
+    write(dir.path(), "s.score", &text);
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`a` failed (budget)"))
+        .stdout(predicate::str::contains("part's budget of 500 tokens"));
+    let attempts = events(&journal(dir.path()), "attempt_started").len();
+    assert!((1..11).contains(&attempts), "{attempts} attempts");
+}

@@ -4,7 +4,7 @@
 use score::glob::Glob;
 use score::workspace::{
     Change, ChangeKind, FileEdit, MergeOutcome, Repo, WorkspaceError, enforce, integration_branch,
-    violating_paths, violation_feedback,
+    merge_message, part_commit_message, violating_paths, violation_feedback,
 };
 use std::path::Path;
 use std::process::Command;
@@ -95,7 +95,10 @@ fn files_of(dir: &Path, rev: &str) -> Vec<String> {
 fn a_directory_without_git_is_refused_with_git_init_as_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let error = Repo::open(dir.path()).unwrap_err();
-    assert!(matches!(error, WorkspaceError::NotARepository { .. }), "{error:?}");
+    assert!(
+        matches!(error, WorkspaceError::NotARepository { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(message.contains("is not a git repository"), "{message}");
     assert!(message.contains("git init"), "{message}");
@@ -107,18 +110,30 @@ fn a_repository_without_commits_is_refused_with_a_first_commit_as_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q"]);
     let error = Repo::open(dir.path()).unwrap_err();
-    assert!(matches!(error, WorkspaceError::NoCommits { .. }), "{error:?}");
-    assert!(error.to_string().contains("git add -A && git commit"), "{error}");
+    assert!(
+        matches!(error, WorkspaceError::NoCommits { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("git add -A && git commit"),
+        "{error}"
+    );
 }
 
 #[test]
 fn a_subdirectory_of_a_repository_is_refused() {
     let dir = standard_repo();
     let error = Repo::open(dir.path().join("src")).unwrap_err();
-    assert!(matches!(error, WorkspaceError::NotTopLevel { .. }), "{error:?}");
+    assert!(
+        matches!(error, WorkspaceError::NotTopLevel { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("top-level"), "{error}");
     let missing = Repo::open(dir.path().join("nope")).unwrap_err();
-    assert!(missing.to_string().contains("no such directory"), "{missing}");
+    assert!(
+        missing.to_string().contains("no such directory"),
+        "{missing}"
+    );
 }
 
 #[test]
@@ -148,7 +163,10 @@ fn dirty_paths_see_user_changes_but_not_score_files_or_ignored_ones() {
     git(root, &["add", "staged.txt"]);
     let mut dirty = repo.dirty_paths().unwrap();
     dirty.sort();
-    assert_eq!(dirty, ["docs/guide.md", "new.txt", "src/lib.rs", "staged.txt"]);
+    assert_eq!(
+        dirty,
+        ["docs/guide.md", "new.txt", "src/lib.rs", "staged.txt"]
+    );
     let error = repo.ensure_clean().unwrap_err();
     assert!(error.to_string().contains("--allow-dirty"), "{error}");
     assert!(error.to_string().contains("`new.txt`"), "{error}");
@@ -204,14 +222,23 @@ fn worktrees_start_from_the_integration_branch_tip() {
     let root = dir.path();
     let repo = Repo::open(root).unwrap();
     let missing = repo.add_worktree("r1", "api").unwrap_err();
-    assert!(matches!(missing, WorkspaceError::BranchNotFound { .. }), "{missing:?}");
+    assert!(
+        matches!(missing, WorkspaceError::BranchNotFound { .. }),
+        "{missing:?}"
+    );
     repo.create_integration_branch("r1").unwrap();
     let wt = repo.add_worktree("r1", "api").unwrap();
-    assert_eq!(wt.path(), root.canonicalize().unwrap().join(".score/worktrees/r1/api"));
+    assert_eq!(
+        wt.path(),
+        root.canonicalize().unwrap().join(".score/worktrees/r1/api")
+    );
     assert_eq!(wt.branch(), "score-parts/r1/api");
     assert_eq!(wt.base(), repo.head_commit().unwrap());
     assert_eq!(read(wt.path(), "src/lib.rs").unwrap(), "pub fn a() {}\n");
-    assert_eq!(git(wt.path(), &["symbolic-ref", "--short", "HEAD"]), "score-parts/r1/api");
+    assert_eq!(
+        git(wt.path(), &["symbolic-ref", "--short", "HEAD"]),
+        "score-parts/r1/api"
+    );
     assert!(wt.changes().unwrap().is_empty());
     // The worktree does not make the user's checkout dirty.
     assert!(repo.dirty_paths().unwrap().is_empty());
@@ -285,8 +312,17 @@ fn changes_include_commits_the_agent_made_itself() {
     );
     // The part's commit squashes the agent's commit: one commit on the base.
     let commit = wt.commit("part t").unwrap().unwrap();
-    assert_eq!(git(wt.path(), &["rev-parse", &format!("{commit}^")]), wt.base());
-    assert_eq!(git(wt.path(), &["rev-list", "--count", &format!("{}..{commit}", wt.base())]), "1");
+    assert_eq!(
+        git(wt.path(), &["rev-parse", &format!("{commit}^")]),
+        wt.base()
+    );
+    assert_eq!(
+        git(
+            wt.path(),
+            &["rev-list", "--count", &format!("{}..{commit}", wt.base())]
+        ),
+        "1"
+    );
 }
 
 #[test]
@@ -341,10 +377,16 @@ fn rollback_undoes_a_rename_out_of_the_owned_area_and_file_directory_swaps() {
     let paths = violating_paths(&violations);
     assert!(paths.contains(&"docs/guide.md".to_string()), "{paths:?}");
     assert!(paths.contains(&"README.md".to_string()), "{paths:?}");
-    assert!(paths.contains(&"README.md/inner.txt".to_string()), "{paths:?}");
+    assert!(
+        paths.contains(&"README.md/inner.txt".to_string()),
+        "{paths:?}"
+    );
     wt.rollback(&paths).unwrap();
     assert_eq!(read(p, "README.md").unwrap(), "# project\n");
-    assert_eq!(read(p, "docs/guide.md").unwrap(), "guide\nline 2\nline 3\nline 4\n");
+    assert_eq!(
+        read(p, "docs/guide.md").unwrap(),
+        "guide\nline 2\nline 3\nline 4\n"
+    );
     // The owned side of the rename stays, now a copy.
     assert!(enforce(&wt.changes().unwrap(), &owns).is_empty());
 }
@@ -366,18 +408,33 @@ fn edits_write_diff_and_delete_files() {
         // path, the counts are recomputed.
         FileEdit::diff("src/api/mod.rs", "@@ -1 +1,2 @@\n // api\n+pub fn x() {}\n"),
         // A new file as a diff without prefixes.
-        FileEdit::diff("docs/created.md", "--- /dev/null\n+++ docs/created.md\n@@ -0,0 +1 @@\n+made\n"),
+        FileEdit::diff(
+            "docs/created.md",
+            "--- /dev/null\n+++ docs/created.md\n@@ -0,0 +1 @@\n+made\n",
+        ),
         FileEdit::delete("README.md"),
         FileEdit::write("docs/new/page.md", "# page, rewritten\n"),
     ];
     let written = wt.apply_edits(&edits).unwrap();
     assert_eq!(
         written,
-        ["docs/new/page.md", "docs/guide.md", "src/api/mod.rs", "docs/created.md", "README.md"]
+        [
+            "docs/new/page.md",
+            "docs/guide.md",
+            "src/api/mod.rs",
+            "docs/created.md",
+            "README.md"
+        ]
     );
     assert_eq!(read(p, "docs/new/page.md").unwrap(), "# page, rewritten\n");
-    assert_eq!(read(p, "docs/guide.md").unwrap(), "guide\nline two\nline 3\nline 4\n");
-    assert_eq!(read(p, "src/api/mod.rs").unwrap(), "// api\npub fn x() {}\n");
+    assert_eq!(
+        read(p, "docs/guide.md").unwrap(),
+        "guide\nline two\nline 3\nline 4\n"
+    );
+    assert_eq!(
+        read(p, "src/api/mod.rs").unwrap(),
+        "// api\npub fn x() {}\n"
+    );
     assert_eq!(read(p, "docs/created.md").unwrap(), "made\n");
     assert!(!p.join("README.md").exists());
     let kinds: Vec<(String, &str)> = wt
@@ -433,21 +490,36 @@ fn bad_edits_are_refused_each_with_a_message_and_nothing_is_applied() {
     assert_eq!(error.problems.len(), 1);
     assert_eq!(error.problems[0].index, Some(2));
     assert!(error.to_string().contains("does not apply"), "{error}");
-    assert_eq!(read(p, "docs/guide.md").unwrap(), "guide\nline 2\nline 3\nline 4\n");
+    assert_eq!(
+        read(p, "docs/guide.md").unwrap(),
+        "guide\nline 2\nline 3\nline 4\n"
+    );
     assert!(!p.join("docs/ok.md").exists());
     assert!(wt.changes().unwrap().is_empty());
 
     // A diff edit may change its own file only.
     let two_files = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-pub fn a() {}\n+pub fn b() {}\n\
                      --- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# project\n+# hacked\n";
-    let error = wt.apply_edits(&[FileEdit::diff("src/lib.rs", two_files)]).unwrap_err();
-    assert!(error.to_string().contains("also changes `README.md`"), "{error}");
+    let error = wt
+        .apply_edits(&[FileEdit::diff("src/lib.rs", two_files)])
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("also changes `README.md`"),
+        "{error}"
+    );
     let other = "--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-# project\n+# hacked\n";
-    let error = wt.apply_edits(&[FileEdit::diff("src/lib.rs", other)]).unwrap_err();
-    assert!(error.to_string().contains("header names `a/README.md`"), "{error}");
+    let error = wt
+        .apply_edits(&[FileEdit::diff("src/lib.rs", other)])
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("header names `a/README.md`"),
+        "{error}"
+    );
     assert_eq!(read(p, "README.md").unwrap(), "# project\n");
 
-    let error = wt.apply_edits(&[FileEdit::delete("docs/none.md")]).unwrap_err();
+    let error = wt
+        .apply_edits(&[FileEdit::delete("docs/none.md")])
+        .unwrap_err();
     assert!(error.to_string().contains("no such file"), "{error}");
     let error = wt.apply_edits(&[FileEdit::write("src", "x")]).unwrap_err();
     assert!(error.to_string().contains("directory"), "{error}");
@@ -462,14 +534,17 @@ fn edits_never_go_through_symbolic_links() {
     repo.create_integration_branch("r").unwrap();
     let wt = repo.add_worktree("r", "docs").unwrap();
     std::os::unix::fs::symlink(outside.path(), wt.path().join("docs/link")).unwrap();
-    let error = wt.apply_edits(&[FileEdit::write("docs/link/x.txt", "x")]).unwrap_err();
+    let error = wt
+        .apply_edits(&[FileEdit::write("docs/link/x.txt", "x")])
+        .unwrap_err();
     assert!(error.to_string().contains("symbolic link"), "{error}");
     assert!(!outside.path().join("x.txt").exists());
     // A link as the file itself is replaced, not written through.
     let target = outside.path().join("target.txt");
     std::fs::write(&target, "outside\n").unwrap();
     std::os::unix::fs::symlink(&target, wt.path().join("docs/file-link")).unwrap();
-    wt.apply_edits(&[FileEdit::write("docs/file-link", "inside\n")]).unwrap();
+    wt.apply_edits(&[FileEdit::write("docs/file-link", "inside\n")])
+        .unwrap();
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "outside\n");
     assert_eq!(read(wt.path(), "docs/file-link").unwrap(), "inside\n");
 }
@@ -500,7 +575,9 @@ fn parallel_parts_in_disjoint_directories_merge_into_one_branch() {
     // Merge in a fixed (DAG) order.
     let mut merged = Vec::new();
     for (part, commit, wt) in &done {
-        let outcome = repo.merge(&branch, commit, &format!("merge part {part}")).unwrap();
+        let outcome = repo
+            .merge(&branch, commit, &format!("merge part {part}"))
+            .unwrap();
         let MergeOutcome::Merged { commit: merge } = outcome else {
             panic!("{part}: {outcome:?}");
         };
@@ -511,7 +588,10 @@ fn parallel_parts_in_disjoint_directories_merge_into_one_branch() {
     let files = files_of(&root, &branch);
     for part in parts {
         assert!(files.contains(&format!("parts/{part}/lib.rs")), "{files:?}");
-        assert!(files.contains(&format!("parts/{part}/more/x.txt")), "{files:?}");
+        assert!(
+            files.contains(&format!("parts/{part}/more/x.txt")),
+            "{files:?}"
+        );
     }
     assert!(files.contains(&"README.md".to_string()));
     // One merge commit per part on the first-parent line, in merge order.
@@ -556,7 +636,10 @@ fn concurrent_merges_into_one_branch_all_land() {
         })
         .collect();
     for handle in handles {
-        assert!(matches!(handle.join().unwrap(), MergeOutcome::Merged { .. }));
+        assert!(matches!(
+            handle.join().unwrap(),
+            MergeOutcome::Merged { .. }
+        ));
     }
     for commit in &commits {
         assert!(repo.is_merged(&branch, commit).unwrap());
@@ -580,7 +663,10 @@ fn a_conflict_names_the_paths_and_leaves_the_branch_unchanged() {
     write(b.path(), "b-only.txt", "b\n");
     let ca = a.commit("a").unwrap().unwrap();
     let cb = b.commit("b").unwrap().unwrap();
-    assert!(matches!(repo.merge(&branch, &ca, "merge a").unwrap(), MergeOutcome::Merged { .. }));
+    assert!(matches!(
+        repo.merge(&branch, &ca, "merge a").unwrap(),
+        MergeOutcome::Merged { .. }
+    ));
     let before = git(root, &["rev-parse", &branch]);
     let outcome = repo.merge(&branch, &cb, "merge b").unwrap();
     let MergeOutcome::Conflict { paths, messages } = outcome else {
@@ -588,7 +674,9 @@ fn a_conflict_names_the_paths_and_leaves_the_branch_unchanged() {
     };
     assert_eq!(paths, ["README.md", "shared/new.txt"]);
     assert!(
-        messages.iter().any(|m| m.contains("CONFLICT") && m.contains("README.md")),
+        messages
+            .iter()
+            .any(|m| m.contains("CONFLICT") && m.contains("README.md")),
         "{messages:?}"
     );
     assert_eq!(git(root, &["rev-parse", &branch]), before);
@@ -612,14 +700,23 @@ fn merging_and_committing_again_change_nothing() {
         panic!("merged");
     };
     // Crash between the merge and the journal: merging again is a no-op.
-    assert_eq!(repo.merge(&branch, &commit, "m").unwrap(), MergeOutcome::UpToDate);
-    assert_eq!(repo.merge(&branch, wt.branch(), "m").unwrap(), MergeOutcome::UpToDate);
+    assert_eq!(
+        repo.merge(&branch, &commit, "m").unwrap(),
+        MergeOutcome::UpToDate
+    );
+    assert_eq!(
+        repo.merge(&branch, wt.branch(), "m").unwrap(),
+        MergeOutcome::UpToDate
+    );
     assert_eq!(git(root, &["rev-parse", &branch]), merge);
     assert!(repo.is_merged(&branch, &commit).unwrap());
     let bad = repo.merge(&branch, "no-such-thing", "m").unwrap_err();
     assert!(matches!(bad, WorkspaceError::NotACommit { .. }), "{bad:?}");
     let bad = repo.merge("score/nope", &commit, "m").unwrap_err();
-    assert!(matches!(bad, WorkspaceError::BranchNotFound { .. }), "{bad:?}");
+    assert!(
+        matches!(bad, WorkspaceError::BranchNotFound { .. }),
+        "{bad:?}"
+    );
 }
 
 #[test]
@@ -641,18 +738,35 @@ fn a_resumed_worktree_is_reset_to_its_recorded_base_or_recreated() {
     repo.merge(&branch, &c, "merge db").unwrap();
 
     // Resume, picking up the agent's files as they are.
-    let found = repo.open_worktree("r", "api").unwrap().expect("the worktree exists");
+    let found = repo
+        .open_worktree("r", "api")
+        .unwrap()
+        .expect("the worktree exists");
     assert_eq!(found.base(), base);
-    assert_eq!(read(found.path(), "src/api/half.rs").unwrap(), "half done\n");
-    assert_eq!(repo.open_worktree("r", "nope").unwrap().map(|w| w.path().to_path_buf()), None);
+    assert_eq!(
+        read(found.path(), "src/api/half.rs").unwrap(),
+        "half done\n"
+    );
+    assert_eq!(
+        repo.open_worktree("r", "nope")
+            .unwrap()
+            .map(|w| w.path().to_path_buf()),
+        None
+    );
 
     // A fresh attempt: back to the recorded base, build output kept.
     let again = repo.add_worktree("r", "api").unwrap();
     assert_eq!(again.base(), base);
     assert!(!again.path().join("src/api/half.rs").exists());
     assert_eq!(read(again.path(), "src/lib.rs").unwrap(), "pub fn a() {}\n");
-    assert!(!again.path().join("src/db/x.rs").exists(), "still the old base");
-    assert_eq!(read(again.path(), "target/cache.bin").unwrap(), "build output\n");
+    assert!(
+        !again.path().join("src/db/x.rs").exists(),
+        "still the old base"
+    );
+    assert_eq!(
+        read(again.path(), "target/cache.bin").unwrap(),
+        "build output\n"
+    );
     assert!(again.changes().unwrap().is_empty());
 
     // A crash before the base was recorded: the worktree is recreated from
@@ -687,19 +801,33 @@ fn released_worktrees_are_recycled_for_the_next_part() {
     assert!(repo.open_worktree("r", "first").unwrap().is_none());
 
     let second = repo.add_worktree("r", "second").unwrap();
-    assert_eq!(second.path(), root.canonicalize().unwrap().join(".score/worktrees/r/second"));
+    assert_eq!(
+        second.path(),
+        root.canonicalize()
+            .unwrap()
+            .join(".score/worktrees/r/second")
+    );
     assert_eq!(second.base(), git(root, &["rev-parse", &branch]));
     assert_eq!(read(second.path(), "first/done.txt").unwrap(), "1\n");
     assert!(!second.path().join("stray-untracked.txt").exists());
-    assert!(second.path().join("target/cache.bin").exists(), "ignored files survive");
+    assert!(
+        second.path().join("target/cache.bin").exists(),
+        "ignored files survive"
+    );
     assert!(second.changes().unwrap().is_empty());
-    assert_eq!(git(second.path(), &["symbolic-ref", "--short", "HEAD"]), "score-parts/r/second");
+    assert_eq!(
+        git(second.path(), &["symbolic-ref", "--short", "HEAD"]),
+        "score-parts/r/second"
+    );
     // Nothing left in the pool, which is git-registered at the new place.
     let list = git(root, &["worktree", "list", "--porcelain"]);
     assert!(!list.contains(".pool"), "{list}");
     write(second.path(), "second/x.txt", "2\n");
     let c2 = second.commit("second").unwrap().unwrap();
-    assert!(matches!(repo.merge(&branch, &c2, "merge second").unwrap(), MergeOutcome::Merged { .. }));
+    assert!(matches!(
+        repo.merge(&branch, &c2, "merge second").unwrap(),
+        MergeOutcome::Merged { .. }
+    ));
 }
 
 #[test]
@@ -711,7 +839,10 @@ fn an_agent_made_git_repository_is_reported() {
     write(wt.path(), "src/api/pkg/src/main.rs", "fn main() {}\n");
     git(&wt.path().join("src/api/pkg"), &["init", "-q"]);
     git(&wt.path().join("src/api/pkg"), &["add", "-A"]);
-    git(&wt.path().join("src/api/pkg"), &["commit", "-q", "-m", "nested"]);
+    git(
+        &wt.path().join("src/api/pkg"),
+        &["commit", "-q", "-m", "nested"],
+    );
     let error = wt.changes().unwrap_err();
     assert!(
         matches!(&error, WorkspaceError::NestedRepository { paths, .. } if paths == &["src/api/pkg"]),
@@ -738,24 +869,38 @@ fn merge_into_current_fast_forwards_or_merges_and_refuses_dirty_trees() {
     // Uncommitted changes to tracked files: refused, nothing touched.
     write(root, "README.md", "local edit\n");
     let error = repo.merge_into_current(&branch, "m").unwrap_err();
-    assert!(matches!(error, WorkspaceError::DirtyMergeTarget { .. }), "{error:?}");
+    assert!(
+        matches!(error, WorkspaceError::DirtyMergeTarget { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("git stash"), "{error}");
     git(root, &["checkout", "--", "README.md"]);
 
     // An untracked file in the way: git refuses, and says which.
     write(root, "src/api/x.rs", "mine\n");
     let error = repo.merge_into_current(&branch, "m").unwrap_err();
-    assert!(matches!(error, WorkspaceError::MergeRefused { .. }), "{error:?}");
+    assert!(
+        matches!(error, WorkspaceError::MergeRefused { .. }),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("src/api/x.rs"), "{error}");
     std::fs::remove_file(root.join("src/api/x.rs")).unwrap();
 
     // Nothing moved on main: a fast-forward.
     let tip = git(root, &["rev-parse", &branch]);
     let outcome = repo.merge_into_current(&branch, "m").unwrap();
-    assert_eq!(outcome, MergeOutcome::Merged { commit: tip.clone() });
+    assert_eq!(
+        outcome,
+        MergeOutcome::Merged {
+            commit: tip.clone()
+        }
+    );
     assert_eq!(git(root, &["rev-parse", "main"]), tip);
     assert_eq!(read(root, "src/api/x.rs").unwrap(), "x\n");
-    assert_eq!(repo.merge_into_current(&branch, "m").unwrap(), MergeOutcome::UpToDate);
+    assert_eq!(
+        repo.merge_into_current(&branch, "m").unwrap(),
+        MergeOutcome::UpToDate
+    );
 
     // The user committed meanwhile: a merge commit.
     let wt2 = repo.add_worktree("r", "db").unwrap();
@@ -765,18 +910,27 @@ fn merge_into_current_fast_forwards_or_merges_and_refuses_dirty_trees() {
     write(root, "user.txt", "u\n");
     git(root, &["add", "user.txt"]);
     git(root, &["commit", "-q", "-m", "user work"]);
-    let MergeOutcome::Merged { commit } = repo.merge_into_current(&branch, "score: merge run r").unwrap() else {
+    let MergeOutcome::Merged { commit } = repo
+        .merge_into_current(&branch, "score: merge run r")
+        .unwrap()
+    else {
         panic!("merged");
     };
     assert_eq!(git(root, &["rev-parse", "main"]), commit);
-    assert_eq!(git(root, &["log", "-1", "--format=%s", "main"]), "score: merge run r");
+    assert_eq!(
+        git(root, &["log", "-1", "--format=%s", "main"]),
+        "score: merge run r"
+    );
     assert_eq!(read(root, "src/db/y.rs").unwrap(), "y\n");
     assert_eq!(read(root, "user.txt").unwrap(), "u\n");
     assert!(repo.dirty_paths().unwrap().is_empty());
 
     git(root, &["checkout", "-q", "--detach"]);
     let error = repo.merge_into_current(&branch, "m").unwrap_err();
-    assert!(matches!(error, WorkspaceError::DetachedHead { .. }), "{error:?}");
+    assert!(
+        matches!(error, WorkspaceError::DetachedHead { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -825,7 +979,10 @@ fn finish_run_and_clean_remove_what_runs_left() {
     assert_eq!(cleaned.branches, ["score-parts/old/a", "score-parts/old/b"]);
     assert!(!root.join(".score/worktrees/old").exists());
     assert!(root.join(".score/worktrees/current/a").exists());
-    assert_eq!(git(root, &["rev-parse", "--verify", "-q", "score/old"]).len(), 40);
+    assert_eq!(
+        git(root, &["rev-parse", "--verify", "-q", "score/old"]).len(),
+        40
+    );
 
     // Keeping worktrees: the pool goes, `a` stays with its branch.
     let cleaned = repo.finish_run("current", true).unwrap();
@@ -842,7 +999,14 @@ fn finish_run_and_clean_remove_what_runs_left() {
     let cleaned = repo.clean(&[], true).unwrap();
     assert_eq!(cleaned.branches, ["score/old"]);
     assert_eq!(
-        git(root, &["for-each-ref", "--format=%(refname:short)", "refs/heads/score"]),
+        git(
+            root,
+            &[
+                "for-each-ref",
+                "--format=%(refname:short)",
+                "refs/heads/score"
+            ]
+        ),
         "score/current"
     );
     assert_eq!(git(root, &["for-each-ref", "refs/heads/score-parts"]), "");
@@ -853,15 +1017,61 @@ fn finish_run_and_clean_remove_what_runs_left() {
 fn commits_work_without_any_git_identity_and_carry_scores() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap().with_identity("Score Bot", "bot@example.com");
+    let repo = Repo::open(root)
+        .unwrap()
+        .with_identity("Score Bot", "bot@example.com");
     let branch = repo.create_integration_branch("r").unwrap();
     let wt = repo.add_worktree("r", "api").unwrap();
     write(wt.path(), "src/api/x.rs", "x\n");
     let c = wt.commit("part api\n\nScore-Run: r\n").unwrap().unwrap();
-    assert_eq!(git(root, &["log", "-1", "--format=%an <%ae>|%s|%(trailers:key=Score-Run,valueonly)", &c]), "Score Bot <bot@example.com>|part api|r");
+    assert_eq!(
+        git(
+            root,
+            &[
+                "log",
+                "-1",
+                "--format=%an <%ae>|%s|%(trailers:key=Score-Run,valueonly)",
+                &c
+            ]
+        ),
+        "Score Bot <bot@example.com>|part api|r"
+    );
     let MergeOutcome::Merged { commit } = repo.merge(&branch, &c, "merge api").unwrap() else {
         panic!()
     };
-    assert_eq!(git(root, &["log", "-1", "--format=%cn", &commit]), "Score Bot");
+    assert_eq!(
+        git(root, &["log", "-1", "--format=%cn", &commit]),
+        "Score Bot"
+    );
     assert_eq!(integration_branch("r"), branch);
+}
+
+#[test]
+fn removing_a_worktree_keeps_its_merged_work() {
+    let dir = standard_repo();
+    let root = dir.path();
+    let repo = Repo::open(root).unwrap();
+    let branch = repo.create_integration_branch("r").unwrap();
+    let wt = repo.add_worktree("r", "api").unwrap();
+    write(wt.path(), "src/api/x.rs", "x\n");
+    let message = part_commit_message("r", "api", "claude", &["fast"]);
+    let c = wt.commit(&message).unwrap().unwrap();
+    repo.merge(&branch, &c, &merge_message("r", "api")).unwrap();
+    let path = wt.path().to_path_buf();
+    repo.remove_worktree(wt).unwrap();
+    assert!(!path.exists());
+    assert_eq!(git(root, &["for-each-ref", "refs/heads/score-parts"]), "");
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
+    assert!(files_of(root, &branch).contains(&"src/api/x.rs".to_string()));
+    let trailer = git(
+        root,
+        &[
+            "log",
+            "-1",
+            "--format=%(trailers:key=Score-Part,valueonly)",
+            &format!("{branch}^2"),
+        ],
+    );
+    assert_eq!(trailer, "api");
+    assert!(repo.open_worktree("r", "api").unwrap().is_none());
 }

@@ -477,6 +477,8 @@ fn merge_template(plan: &Plan, options: &ArgoOptions) -> Value {
             PLAN_PATH,
             "--repo",
             "{{workflow.parameters.repo}}",
+            "--base",
+            "{{workflow.parameters.base}}",
             "--run",
             "{{workflow.name}}"
         ]),
@@ -1022,6 +1024,34 @@ mod tests {
             "--input",
             "repo={{workflow.parameters.input-repo}}",
         ]));
+    }
+
+    #[test]
+    fn options_the_cluster_would_refuse_are_refused() {
+        assert!(ArgoOptions::new("ghcr.io/x/score:1").check().is_ok());
+        let bad = |f: fn(&mut ArgoOptions)| {
+            let mut o = ArgoOptions::new("ghcr.io/x/score:1");
+            f(&mut o);
+            o.check().unwrap_err()
+        };
+        assert!(bad(|o| o.image = "a b".into()).contains("`--image \"a b\"`"));
+        assert!(bad(|o| o.repo = Some(" ".into())).contains("-p repo=URL"));
+        assert!(bad(|o| o.base = String::new()).contains("--base"));
+        assert!(bad(|o| o.secret = "Keys".into()).contains("`--secret Keys`"));
+        assert!(bad(|o| o.git_credentials = Some("-x".into())).contains("--git-credentials"));
+        assert!(bad(|o| o.service_account = Some("a..b".into())).contains("--service-account"));
+        assert!(is_dns_subdomain("score-agent-keys") && is_dns_subdomain("a.b-1"));
+        assert!(!is_dns_subdomain("") && !is_dns_subdomain("a_b") && !is_dns_subdomain("a."));
+    }
+
+    #[test]
+    fn big_workflows_are_flagged() {
+        let small = argo_workflow(&plan(vec![task("a", &[])]), &ArgoOptions::new("img"));
+        assert!(size_warning(&small).is_none());
+        let mut t = task("a", &[]);
+        t.prompt = "x".repeat(SIZE_WARNING_BYTES);
+        let big = argo_workflow(&plan(vec![t]), &ArgoOptions::new("img"));
+        assert!(size_warning(&big).unwrap().contains("1.5 MiB"));
     }
 
     #[test]

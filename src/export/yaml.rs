@@ -399,8 +399,8 @@ mod tests {
 
     #[test]
     fn quotes_inside_are_single_quoted_when_nothing_needs_an_escape() {
-        let text = to_yaml(&json!({"e": "a != \"1\"", "r": "\\d+ it's", "n": "\"\n"}));
-        assert_eq!(text, "e: 'a != \"1\"'\nr: '\\d+ it''s'\nn: \"\\\"\\n\"\n");
+        let text = to_yaml(&json!({"e": "a != \"1\"", "r": "\\d+ it's", "t": "\"\t"}));
+        assert_eq!(text, "e: 'a != \"1\"'\nr: '\\d+ it''s'\nt: \"\\\"\\t\"\n");
     }
 
     #[test]

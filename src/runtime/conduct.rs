@@ -107,6 +107,9 @@ pub struct Conductor {
     pub index: HashMap<String, usize>,
     /// Worktrees and the integration branch, when the run uses them.
     pub isolation: Option<Arc<Isolation>>,
+    /// A part with `approve` does not wait (the approval happens outside
+    /// this process: `score task run` under Argo).
+    pub approvals_elsewhere: bool,
 }
 
 /// The end of a run, for the report.
@@ -176,6 +179,7 @@ struct Shared {
     spend: Spend,
     tx: mpsc::UnboundedSender<Msg>,
     isolation: Option<Arc<Isolation>>,
+    approvals_elsewhere: bool,
 }
 
 /// A report from a task in flight.
@@ -294,6 +298,7 @@ impl Conductor {
             spend: Spend::default(),
             tx: tx.clone(),
             isolation: self.isolation.clone(),
+            approvals_elsewhere: self.approvals_elsewhere,
         });
         // Spending of earlier invocations of this run counts.
         for state in &self.states {
@@ -661,7 +666,9 @@ impl Conductor {
                 state.outputs = Some(Arc::new(outputs.clone()));
                 // A convenience copy; the journal holds the outputs too.
                 write_output(&self.run.output(&task.id), &outputs);
-                if let (Some(approver), None) = (&task.approve, &cached_from) {
+                if let (Some(approver), None, false) =
+                    (&task.approve, &cached_from, self.approvals_elsewhere)
+                {
                     state.status = Status::AwaitingApproval;
                     let (tokens_in, tokens_out, cost_usd) = (
                         state.usage.input_tokens,
@@ -1247,7 +1254,8 @@ async fn land(
     } = &mut result
     {
         *slot = commit.clone();
-        if let (Some(commit), None) = (&commit, &task.approve) {
+        let waits = task.approve.is_some() && !shared.approvals_elsewhere;
+        if let (Some(commit), false) = (&commit, waits) {
             let committed = Event::TaskCommitted {
                 task: task.id.clone(),
                 hash: task.hash.clone(),

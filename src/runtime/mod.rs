@@ -23,6 +23,7 @@ pub mod process;
 pub mod progress;
 pub mod report;
 pub mod select;
+pub mod task;
 pub mod values;
 pub mod verify;
 
@@ -63,6 +64,18 @@ pub struct RunOptions {
     /// `--merge`: merge the integration branch into the checked-out branch
     /// when every task succeeded.
     pub merge: bool,
+    /// The run id to use for a new run (`score task run --run`); default a
+    /// fresh one.
+    pub run_id: Option<String>,
+    /// Tasks already done elsewhere, with their outputs (`score task run`:
+    /// the dependencies, whose outputs arrive as files).
+    pub done: BTreeMap<String, Value>,
+    /// Commits or refs to merge into the integration branch before anything
+    /// runs, in order (`score task run`: the dependencies' part branches).
+    pub merge_first: Vec<String>,
+    /// Approvals are given elsewhere (`score task run` under Argo: a
+    /// suspend step): a part with `approve` succeeds without waiting.
+    pub approvals_elsewhere: bool,
 }
 
 /// A plan ready to run: selected, with its inputs and performers.
@@ -86,7 +99,19 @@ pub fn prepare(
     let score_inputs = inputs::score_inputs(&plan, &options.inputs, &options.input_base)?;
     let mut performers = HashMap::new();
     let mut problems = Vec::new();
-    for (id, agent) in &plan.agents {
+    // Only the agents that will play: tasks done elsewhere need none (and
+    // their keys may not be here).
+    let playing: std::collections::BTreeSet<&str> = plan
+        .tasks
+        .iter()
+        .filter(|t| !options.done.contains_key(&t.id))
+        .map(|t| t.agent.as_str())
+        .collect();
+    for (id, agent) in plan
+        .agents
+        .iter()
+        .filter(|(id, _)| playing.contains(id.as_str()))
+    {
         match agents::performer(id, agent, env) {
             Ok(p) => {
                 performers.insert(id.clone(), p);
@@ -222,7 +247,10 @@ pub async fn run(
     }
     let runs = RunsDir::new(workspace);
     let run_id = match &options.resume {
-        None => journal::new_run_id_after(runs.latest().as_deref()),
+        None => match &options.run_id {
+            Some(id) => id.clone(),
+            None => journal::new_run_id_after(runs.latest().as_deref()),
+        },
         Some(Some(id)) => {
             if !runs.run(id).events().is_file() {
                 let known = runs.list();
@@ -279,6 +307,14 @@ pub async fn run(
     } else {
         None
     };
+    if let Some(isolation) = &isolation {
+        for commit in &options.merge_first {
+            isolation
+                .merge(commit.clone(), format!("Merge `{commit}` (run {run_id})"))
+                .await
+                .map_err(|e| format!("cannot start from `{commit}`: {e}"))?;
+        }
+    }
     let plan_text = crate::plan::to_json(&plan);
     std::fs::write(run.plan(), plan_text)
         .map_err(|e| format!("cannot write `{}`: {e}", run.plan().display()))?;
@@ -303,6 +339,14 @@ pub async fn run(
                 }
             }
             late_successes.push(owed.event);
+        }
+    }
+    for (i, task) in plan.tasks.iter().enumerate() {
+        if let Some(outputs) = options.done.get(&task.id) {
+            let state = &mut states[i];
+            state.status = Status::Done;
+            state.resumed = true;
+            state.outputs = Some(Arc::new(outputs.clone()));
         }
     }
     let mut journal = Journal::open(&run.events())
@@ -354,6 +398,7 @@ pub async fn run(
         states,
         index: HashMap::new(),
         isolation: isolation.clone(),
+        approvals_elsewhere: options.approvals_elsewhere,
     };
     let outcome = conductor.conduct().await?;
     let mut merged = None;

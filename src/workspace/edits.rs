@@ -92,9 +92,11 @@ impl TryFrom<RawEdit> for FileEdit {
                     .to_string());
             }
             _ => {
-                return Err("the edit has more than one of `content`, `diff` and `delete`: \
+                return Err(
+                    "the edit has more than one of `content`, `diff` and `delete`: \
                      give exactly one (use two edits for two changes)"
-                    .to_string());
+                        .to_string(),
+                );
             }
         };
         Ok(FileEdit {
@@ -360,8 +362,10 @@ pub fn check_path(path: &str) -> Result<(), String> {
                 );
             }
             s if s.eq_ignore_ascii_case(".git") => {
-                return Err("the path is inside `.git`, git's own data, which edits never touch"
-                    .to_string());
+                return Err(
+                    "the path is inside `.git`, git's own data, which edits never touch"
+                        .to_string(),
+                );
             }
             s if i == 0 && s.eq_ignore_ascii_case(".score") => {
                 return Err(
@@ -439,9 +443,7 @@ pub(crate) fn apply(root: &Path, git: &Git, edits: &[FileEdit]) -> Result<Vec<St
         let fail = |message: String| EditError::one(Some(index), Some(&edit.path), message);
         let file = root.join(&edit.path);
         let result = check_ancestors(root, &edit.path)
-            .and_then(|()| {
-                snapshot(&file).map_err(|e| format!("cannot read the file: {e}"))
-            })
+            .and_then(|()| snapshot(&file).map_err(|e| format!("cannot read the file: {e}")))
             .and_then(|before| {
                 undo.push((file.clone(), before));
                 apply_one(root, git, edit, &file)
@@ -538,9 +540,11 @@ fn apply_diff(root: &Path, git: &Git, path: &str, diff: &str, exists: bool) -> R
     }
     let lines: Vec<&str> = text.lines().collect();
     let Some(first_hunk) = lines.iter().position(|l| l.starts_with("@@")) else {
-        return Err("the diff has no hunk (a line starting with `@@`); send the file's \
+        return Err(
+            "the diff has no hunk (a line starting with `@@`); send the file's \
                     whole new content as `content` instead"
-            .into());
+                .into(),
+        );
     };
     // Another file's header further down. `--recount` would read it as
     // lines of the hunk above (and the patch would then fail to apply), so
@@ -604,7 +608,10 @@ fn apply_diff(root: &Path, git: &Git, path: &str, diff: &str, exists: bool) -> R
     let strip = format!("-p{level}");
     // Check what the patch touches before it touches anything.
     let listed = git
-        .at(root, &["apply", "--numstat", "-z", "--recount", &strip, "-"])
+        .at(
+            root,
+            &["apply", "--numstat", "-z", "--recount", &strip, "-"],
+        )
         .stdin(patch.clone())
         .output()
         .map_err(|e| e.to_string())?;
@@ -674,7 +681,11 @@ fn numstat_paths(out: &[u8]) -> Vec<String> {
 fn git_apply_message(stderr: &str) -> String {
     let text = stderr
         .lines()
-        .map(|l| l.trim().trim_start_matches("error: ").trim_start_matches("fatal: "))
+        .map(|l| {
+            l.trim()
+                .trim_start_matches("error: ")
+                .trim_start_matches("fatal: ")
+        })
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(", ");
@@ -733,7 +744,12 @@ mod tests {
             ]
         );
         // A bare list is accepted too.
-        assert_eq!(parse_edits(&json!([{"path": "a", "content": ""}])).unwrap().len(), 1);
+        assert_eq!(
+            parse_edits(&json!([{"path": "a", "content": ""}]))
+                .unwrap()
+                .len(),
+            1
+        );
 
         let bad = json!({"edits": [
             {"path": "ok.rs", "content": "x"},
@@ -750,7 +766,10 @@ mod tests {
         assert_eq!(indexes, [1, 2, 3, 4, 5, 6, 7]);
         let text = error.to_string();
         assert!(text.contains("edit 2 (`../x`): the path goes up"), "{text}");
-        assert!(text.contains("edit 3 (`a`): the edit has more than one"), "{text}");
+        assert!(
+            text.contains("edit 3 (`a`): the edit has more than one"),
+            "{text}"
+        );
         assert!(text.contains("edit 4 (`b`): the edit has no"), "{text}");
         assert!(text.contains("edit 5 (`c`): `delete` is false"), "{text}");
         assert!(text.contains("edit 6 (`d`): wrong type"), "{text}");
@@ -800,7 +819,10 @@ mod tests {
 
     #[test]
     fn diff_headers_give_the_strip_level() {
-        assert_eq!(header_name("--- a/src/x.rs\t2024-01-01 00:00"), "a/src/x.rs");
+        assert_eq!(
+            header_name("--- a/src/x.rs\t2024-01-01 00:00"),
+            "a/src/x.rs"
+        );
         assert_eq!(strip_level("a/src/x.rs", "src/x.rs"), Some(1));
         assert_eq!(strip_level("src/x.rs", "src/x.rs"), Some(0));
         assert_eq!(strip_level("b/src/y.rs", "src/x.rs"), None);

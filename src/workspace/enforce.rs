@@ -24,7 +24,9 @@ pub enum ChangeKind {
     Modified,
     Deleted,
     /// Moved from `from` (git's rename detection: at least 50% similar).
-    Renamed { from: String },
+    Renamed {
+        from: String,
+    },
 }
 
 impl ChangeKind {

@@ -185,11 +185,13 @@ impl Invocation<'_> {
             })),
             _ => None,
         };
-        let out = child.wait_with_output().map_err(|error| WorkspaceError::Io {
-            action: "wait for `git`".to_string(),
-            path: self.dir.to_path_buf(),
-            error,
-        })?;
+        let out = child
+            .wait_with_output()
+            .map_err(|error| WorkspaceError::Io {
+                action: "wait for `git`".to_string(),
+                path: self.dir.to_path_buf(),
+                error,
+            })?;
         if let Some(writer) = writer {
             let _ = writer.join();
         }
@@ -232,9 +234,7 @@ pub(crate) fn failed(args: &str, dir: PathBuf, out: &Output) -> WorkspaceError {
 /// UTF-8 (score's paths and globs are text).
 pub(crate) fn nul_fields(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
-    bytes
-        .split(|&b| b == 0)
-        .filter(move |_| !bytes.is_empty())
+    bytes.split(|&b| b == 0).filter(move |_| !bytes.is_empty())
 }
 
 /// A path reported by git, as text.
@@ -275,10 +275,7 @@ mod tests {
             parse_version("git version 2.39.2 (Apple Git-143)"),
             Some((2, 39))
         );
-        assert_eq!(
-            parse_version("git version 2.45.1.windows.1"),
-            Some((2, 45))
-        );
+        assert_eq!(parse_version("git version 2.45.1.windows.1"), Some((2, 45)));
         assert_eq!(parse_version("hub version 2"), None);
     }
 

@@ -144,6 +144,29 @@ pub fn part_branch(run_id: &str, task: &str) -> String {
     format!("score-parts/{run_id}/{task}")
 }
 
+/// The message of a part's commit: a subject, the intents served, and git
+/// trailers (`Score-Run`, `Score-Part`, `Score-Agent`) that tools can query
+/// (`git log --format='%(trailers:key=Score-Part,valueonly)'`).
+pub fn part_commit_message(run_id: &str, task: &str, agent: &str, intents: &[&str]) -> String {
+    let mut message = format!("score: part {task} (agent {agent})\n\n");
+    if !intents.is_empty() {
+        message.push_str(&format!("Intents served: {}\n\n", intents.join(", ")));
+    }
+    message.push_str(&format!(
+        "Score-Run: {run_id}\nScore-Part: {task}\nScore-Agent: {agent}\n"
+    ));
+    message
+}
+
+/// The message of the merge commit that brings a part into the
+/// integration branch.
+pub fn merge_message(run_id: &str, task: &str) -> String {
+    format!(
+        "score: merge part {task} into {}\n\nScore-Run: {run_id}\nScore-Part: {task}\n",
+        integration_branch(run_id)
+    )
+}
+
 /// Check that a run id or task name can be a branch name component and a
 /// directory name.
 pub fn check_name(what: &'static str, name: &str) -> Result<(), WorkspaceError> {
@@ -294,7 +317,10 @@ impl Repo {
         let spec = format!("{rev}^{{commit}}");
         let out = self
             .git
-            .at(&self.root, &["rev-parse", "--verify", "-q", "--end-of-options", &spec])
+            .at(
+                &self.root,
+                &["rev-parse", "--verify", "-q", "--end-of-options", &spec],
+            )
             .output()?;
         Ok(out.success().then(|| out.text()))
     }
@@ -364,19 +390,23 @@ impl Repo {
             .git
             .at(
                 &self.root,
-                &["update-ref", "--create-reflog", "-m", &message, &reference, &head, ""],
+                &[
+                    "update-ref",
+                    "--create-reflog",
+                    "-m",
+                    &message,
+                    &reference,
+                    &head,
+                    "",
+                ],
             )
             .output()?;
         if out.success() || self.rev(&reference)?.is_some() {
             return Ok(branch);
         }
-        Err(self.blocked_branch(&branch)?.unwrap_or_else(|| {
-            failed(
-                &format!("update-ref {reference}"),
-                self.root.clone(),
-                &out,
-            )
-        }))
+        Err(self
+            .blocked_branch(&branch)?
+            .unwrap_or_else(|| failed(&format!("update-ref {reference}"), self.root.clone(), &out)))
     }
 
     /// If a branch named like a parent directory of `branch` exists (`score`
@@ -445,9 +475,34 @@ impl Repo {
         message: &str,
     ) -> Result<MergeOutcome, WorkspaceError> {
         let reference = full_ref(branch);
-        let commit = self.commit_of(commit)?;
-        for _ in 0..16 {
-            let tip = self.branch_tip(branch)?;
+        if commit.starts_with('-') {
+            return Err(WorkspaceError::NotACommit {
+                rev: commit.to_string(),
+            });
+        }
+        // Both at once; one by one only to say which is missing.
+        let out = self
+            .git
+            .at(
+                &self.root,
+                &[
+                    "rev-parse",
+                    &format!("{reference}^{{commit}}"),
+                    &format!("{commit}^{{commit}}"),
+                ],
+            )
+            .output()?;
+        let text = out.text();
+        let (mut tip, commit) = match (out.success(), text.lines().next(), text.lines().nth(1)) {
+            (true, Some(tip), Some(commit)) if is_oid(tip) && is_oid(commit) => {
+                (tip.to_string(), commit.to_string())
+            }
+            _ => (self.branch_tip(branch)?, self.commit_of(commit)?),
+        };
+        for attempt in 0..16 {
+            if attempt > 0 {
+                tip = self.branch_tip(branch)?;
+            }
             if self.is_ancestor(&commit, &tip)? {
                 return Ok(MergeOutcome::UpToDate);
             }
@@ -459,14 +514,21 @@ impl Repo {
             let reflog = format!("score: merge {commit}");
             let out = self
                 .git
-                .at(&self.root, &["update-ref", "-m", &reflog, &reference, &merged, &tip])
+                .at(
+                    &self.root,
+                    &["update-ref", "-m", &reflog, &reference, &merged, &tip],
+                )
                 .output()?;
             if out.success() {
                 return Ok(MergeOutcome::Merged { commit: merged });
             }
             if self.rev(&reference)?.as_deref() == Some(tip.as_str()) {
                 // The branch did not move: a real failure, not a lost race.
-                return Err(failed(&format!("update-ref {reference}"), self.root.clone(), &out));
+                return Err(failed(
+                    &format!("update-ref {reference}"),
+                    self.root.clone(),
+                    &out,
+                ));
             }
         }
         Err(WorkspaceError::ConcurrentUpdate {
@@ -475,12 +537,24 @@ impl Repo {
     }
 
     /// The merged tree of two commits, or the conflict.
-    fn merge_tree(&self, ours: &str, theirs: &str) -> Result<Result<String, MergeOutcome>, WorkspaceError> {
+    fn merge_tree(
+        &self,
+        ours: &str,
+        theirs: &str,
+    ) -> Result<Result<String, MergeOutcome>, WorkspaceError> {
         let out = self
             .git
             .at(
                 &self.root,
-                &["merge-tree", "--write-tree", "-z", "--name-only", "--messages", ours, theirs],
+                &[
+                    "merge-tree",
+                    "--write-tree",
+                    "-z",
+                    "--name-only",
+                    "--messages",
+                    ours,
+                    theirs,
+                ],
             )
             .output()?;
         match out.code {
@@ -496,7 +570,12 @@ impl Repo {
         }
     }
 
-    fn commit_tree(&self, tree: &str, parents: &[&str], message: &str) -> Result<String, WorkspaceError> {
+    fn commit_tree(
+        &self,
+        tree: &str,
+        parents: &[&str],
+        message: &str,
+    ) -> Result<String, WorkspaceError> {
         commit_tree(&self.git, &self.root, tree, parents, message)
     }
 
@@ -509,7 +588,11 @@ impl Repo {
     /// them ([`WorkspaceError::MergeRefused`]). A conflict is detected
     /// before anything is touched and returned as
     /// [`MergeOutcome::Conflict`].
-    pub fn merge_into_current(&self, branch: &str, message: &str) -> Result<MergeOutcome, WorkspaceError> {
+    pub fn merge_into_current(
+        &self,
+        branch: &str,
+        message: &str,
+    ) -> Result<MergeOutcome, WorkspaceError> {
         let Some(target) = self.current_branch()? else {
             return Err(WorkspaceError::DetachedHead {
                 branch: branch.to_string(),
@@ -592,7 +675,10 @@ impl Repo {
         let pattern = format!("refs/heads/{prefix}");
         let out = self
             .git
-            .at(&self.root, &["for-each-ref", "--format=%(refname)", &pattern])
+            .at(
+                &self.root,
+                &["for-each-ref", "--format=%(refname)", &pattern],
+            )
             .run()?;
         Ok(String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -621,7 +707,10 @@ impl Repo {
         let path_text = path.to_string_lossy().into_owned();
         let out = self
             .git
-            .at(&self.root, &["worktree", "remove", "--force", "--force", &path_text])
+            .at(
+                &self.root,
+                &["worktree", "remove", "--force", "--force", &path_text],
+            )
             .output()?;
         if !out.success() {
             // A damaged worktree: delete the files; `git worktree prune`
@@ -635,9 +724,7 @@ impl Repo {
     /// the integration branch if it was merged.
     pub fn remove_worktree(&self, worktree: Worktree) -> Result<(), WorkspaceError> {
         self.remove_worktree_dir(worktree.path())?;
-        self.git
-            .at(&self.root, &["worktree", "prune"])
-            .run()?;
+        self.git.at(&self.root, &["worktree", "prune"]).run()?;
         let reference = full_ref(worktree.branch());
         if self.rev(&reference)?.is_some() {
             self.delete_refs(&[reference])?;
@@ -649,7 +736,11 @@ impl Repo {
     /// `keep_worktrees`, every part's worktree of the run; then delete the
     /// part branches no remaining worktree has checked out. The integration
     /// branch stays.
-    pub fn finish_run(&self, run_id: &str, keep_worktrees: bool) -> Result<Cleaned, WorkspaceError> {
+    pub fn finish_run(
+        &self,
+        run_id: &str,
+        keep_worktrees: bool,
+    ) -> Result<Cleaned, WorkspaceError> {
         check_name("run id", run_id)?;
         let _pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         let mut cleaned = Cleaned::default();
@@ -747,6 +838,11 @@ impl Repo {
     }
 }
 
+/// A full object id (SHA-1 or SHA-256).
+fn is_oid(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// `git commit-tree` with the message on stdin.
 fn commit_tree(
     git: &Git,
@@ -781,8 +877,12 @@ fn parse_conflict(stdout: &[u8]) -> Result<MergeOutcome, WorkspaceError> {
         for _ in 0..count {
             fields.next();
         }
-        let kind = fields.next().map(|k| String::from_utf8_lossy(k).into_owned());
-        let text = fields.next().map(|t| String::from_utf8_lossy(t).trim().to_string());
+        let kind = fields
+            .next()
+            .map(|k| String::from_utf8_lossy(k).into_owned());
+        let text = fields
+            .next()
+            .map(|t| String::from_utf8_lossy(t).trim().to_string());
         if let (Some(kind), Some(text)) = (kind, text)
             && kind.starts_with("CONFLICT")
         {
@@ -888,6 +988,20 @@ mod tests {
                 "CONFLICT (add/add): Merge conflict in n.txt"
             ]
         );
+    }
+
+    #[test]
+    fn messages_carry_trailers() {
+        assert_eq!(
+            part_commit_message("r1", "api", "claude", &["fast", "safe"]),
+            "score: part api (agent claude)\n\nIntents served: fast, safe\n\n\
+             Score-Run: r1\nScore-Part: api\nScore-Agent: claude\n"
+        );
+        assert_eq!(
+            part_commit_message("r1", "api", "x", &[]),
+            "score: part api (agent x)\n\nScore-Run: r1\nScore-Part: api\nScore-Agent: x\n"
+        );
+        assert!(merge_message("r1", "api").starts_with("score: merge part api into score/r1\n"));
     }
 
     #[test]

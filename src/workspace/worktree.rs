@@ -52,9 +52,27 @@ impl Repo {
             self.git.at(self.root(), &["worktree", "prune"]).run()?;
         }
         let integration = full_ref(&super::integration_branch(run_id));
-        let tip = self.rev(&integration)?.ok_or_else(|| WorkspaceError::BranchNotFound {
-            branch: super::integration_branch(run_id),
-        })?;
+        let out = self
+            .git
+            .at(
+                self.root(),
+                &[
+                    "rev-parse",
+                    &format!("{integration}^{{commit}}"),
+                    &format!("{integration}^{{tree}}"),
+                ],
+            )
+            .output()?;
+        let text = out.text();
+        let (Some(tip), Some(base_tree)) = (
+            out.success().then_some(()).and(text.lines().next()),
+            text.lines().nth(1),
+        ) else {
+            return Err(WorkspaceError::BranchNotFound {
+                branch: super::integration_branch(run_id),
+            });
+        };
+        let (tip, base_tree) = (tip.to_string(), base_tree.to_string());
         let branch = part_branch(run_id, task);
         if self.claim_parked(run_id, &path)? {
             switch(&self.git, &path, &branch, &tip)?;
@@ -62,10 +80,6 @@ impl Repo {
             self.create(&path, &branch, &tip)?;
         }
         let admin = admin_dir(&path)?;
-        let base_tree = self
-            .git
-            .at(&path, &["rev-parse", &format!("{tip}^{{tree}}")])
-            .text()?;
         write_atomic(&admin.join(BASE_FILE), &format!("{tip}\n"))?;
         Ok(Worktree {
             git: self.git.clone(),
@@ -82,7 +96,14 @@ impl Repo {
     fn create(&self, path: &Path, branch: &str, base: &str) -> Result<(), WorkspaceError> {
         let path_text = path.to_string_lossy().into_owned();
         let args = [
-            "worktree", "add", "-q", "--no-track", "-B", branch, &path_text, base,
+            "worktree",
+            "add",
+            "-q",
+            "--no-track",
+            "-B",
+            branch,
+            &path_text,
+            base,
         ];
         let out = self.git.at(self.root(), &args).output()?;
         if out.success() {
@@ -133,7 +154,11 @@ impl Repo {
     /// The existing worktree of part `task`, exactly as it is (resume: the
     /// agent's files may be there, or its commit), or `None` if there is no
     /// complete one.
-    pub fn open_worktree(&self, run_id: &str, task: &str) -> Result<Option<Worktree>, WorkspaceError> {
+    pub fn open_worktree(
+        &self,
+        run_id: &str,
+        task: &str,
+    ) -> Result<Option<Worktree>, WorkspaceError> {
         check_name("run id", run_id)?;
         check_name("task", task)?;
         let path = self.worktree_path(run_id, task);
@@ -149,7 +174,10 @@ impl Repo {
         let base = recorded.trim().to_string();
         let out = self
             .git
-            .at(&path, &["rev-parse", "--verify", "-q", &format!("{base}^{{tree}}")])
+            .at(
+                &path,
+                &["rev-parse", "--verify", "-q", &format!("{base}^{{tree}}")],
+            )
             .output()?;
         if !out.success() {
             return Ok(None);
@@ -199,8 +227,11 @@ impl Repo {
 /// Check out `base` on a new (or reset) `branch` in an existing worktree and
 /// drop untracked files; ignored files stay.
 fn switch(git: &Git, path: &Path, branch: &str, base: &str) -> Result<(), WorkspaceError> {
-    git.at(path, &["checkout", "-q", "-f", "--no-track", "-B", branch, base])
-        .run()?;
+    git.at(
+        path,
+        &["checkout", "-q", "-f", "--no-track", "-B", branch, base],
+    )
+    .run()?;
     // `-ff`: also directories that are git repositories of their own.
     git.at(path, &["clean", "-q", "-ff", "-d"]).run()?;
     Ok(())
@@ -215,11 +246,14 @@ fn admin_dir(path: &Path) -> Result<PathBuf, WorkspaceError> {
         path: dot_git.clone(),
         error,
     })?;
-    let dir = text.trim().strip_prefix("gitdir: ").ok_or_else(|| WorkspaceError::Io {
-        action: "read the worktree link".to_string(),
-        path: dot_git.clone(),
-        error: std::io::Error::new(std::io::ErrorKind::InvalidData, "no `gitdir:` line"),
-    })?;
+    let dir = text
+        .trim()
+        .strip_prefix("gitdir: ")
+        .ok_or_else(|| WorkspaceError::Io {
+            action: "read the worktree link".to_string(),
+            path: dot_git.clone(),
+            error: std::io::Error::new(std::io::ErrorKind::InvalidData, "no `gitdir:` line"),
+        })?;
     // Relative when git's `worktree.useRelativePaths` is set.
     Ok(path.join(dir))
 }
@@ -279,7 +313,15 @@ impl Worktree {
             .git
             .at(
                 &self.path,
-                &["diff-index", "--cached", "-M", "-z", "--raw", "--no-abbrev", &self.base],
+                &[
+                    "diff-index",
+                    "--cached",
+                    "-M",
+                    "-z",
+                    "--raw",
+                    "--no-abbrev",
+                    &self.base,
+                ],
             )
             .run()?;
         let mut changes = Vec::new();
@@ -360,7 +402,15 @@ impl Worktree {
             self.git
                 .at(
                     &self.path,
-                    &["rm", "-r", "-q", "--cached", "--ignore-unmatch", "--pathspec-from-file=-", "--pathspec-file-nul"],
+                    &[
+                        "rm",
+                        "-r",
+                        "-q",
+                        "--cached",
+                        "--ignore-unmatch",
+                        "--pathspec-from-file=-",
+                        "--pathspec-file-nul",
+                    ],
                 )
                 .literal_pathspecs()
                 .stdin(pathspec_input(&delete))
@@ -373,7 +423,13 @@ impl Worktree {
             self.git
                 .at(
                     &self.path,
-                    &["checkout", "-q", &self.base, "--pathspec-from-file=-", "--pathspec-file-nul"],
+                    &[
+                        "checkout",
+                        "-q",
+                        &self.base,
+                        "--pathspec-from-file=-",
+                        "--pathspec-file-nul",
+                    ],
                 )
                 .literal_pathspecs()
                 .stdin(pathspec_input(&restore))
@@ -387,13 +443,17 @@ impl Worktree {
         let mut found = Vec::new();
         // Bounded argument lists, far below the system's limit.
         for chunk in paths.chunks(500) {
-            let mut args = vec!["ls-tree", "-r", "-z", "--name-only", "--full-tree", &self.base, "--"];
+            let mut args = vec![
+                "ls-tree",
+                "-r",
+                "-z",
+                "--name-only",
+                "--full-tree",
+                &self.base,
+                "--",
+            ];
             args.extend(chunk.iter().map(AsRef::as_ref));
-            let out = self
-                .git
-                .at(&self.path, &args)
-                .literal_pathspecs()
-                .run()?;
+            let out = self.git.at(&self.path, &args).literal_pathspecs().run()?;
             for field in nul_fields(&out.stdout) {
                 found.push(utf8_path(field)?);
             }
@@ -456,16 +516,11 @@ impl Worktree {
         self.git.at(&self.path, &["add", "-A"]).run()?;
         let tree = self.git.at(&self.path, &["write-tree"]).text()?;
         let reference = full_ref(&self.branch);
-        let tip = self
-            .git
-            .at(&self.path, &["show", "-s", "--format=%H %T %P", &reference, "--"])
-            .output()?;
-        let tip = tip.success().then(|| tip.text());
-        if let Some(tip) = &tip {
-            let fields: Vec<&str> = tip.split(' ').collect();
-            if fields.len() == 3 && fields[1] == tree && fields[2] == self.base {
-                return Ok(Some(fields[0].to_string()));
-            }
+        if let Some((commit, commit_tree, parents)) = self.tip()?
+            && commit_tree == tree
+            && parents == [self.base.as_str()]
+        {
+            return Ok(Some(commit));
         }
         if tree == self.base_tree {
             return Ok(None);
@@ -473,7 +528,10 @@ impl Worktree {
         let commit = commit_tree(&self.git, &self.path, &tree, &[&self.base], message)?;
         let reflog = format!("score: commit part {}", self.task);
         self.git
-            .at(&self.path, &["update-ref", "-m", &reflog, &reference, &commit])
+            .at(
+                &self.path,
+                &["update-ref", "-m", &reflog, &reference, &commit],
+            )
             .run()?;
         // An agent may have switched branches; the part's branch is what
         // the worktree must show.
@@ -489,19 +547,40 @@ impl Worktree {
     /// The part's commit on its branch, if it has one (resume: the agent
     /// finished and its work was committed, but maybe not merged).
     pub fn committed(&self) -> Result<Option<String>, WorkspaceError> {
+        Ok(match self.tip()? {
+            Some((commit, _, parents)) if parents == [self.base.as_str()] => Some(commit),
+            _ => None,
+        })
+    }
+
+    /// The part branch's tip: its commit, tree and parents; `None` if the
+    /// branch does not exist.
+    fn tip(&self) -> Result<Option<(String, String, Vec<String>)>, WorkspaceError> {
         let reference = full_ref(&self.branch);
         let out = self
             .git
-            .at(&self.path, &["show", "-s", "--format=%H %P", &reference, "--"])
+            .at(
+                &self.path,
+                &[
+                    "rev-parse",
+                    &format!("{reference}^{{commit}}"),
+                    &format!("{reference}^{{tree}}"),
+                    &format!("{reference}^@"),
+                ],
+            )
             .output()?;
         if !out.success() {
-            return Err(failed(&format!("show {reference}"), self.path.clone(), &out));
+            return Ok(None);
         }
         let text = out.text();
-        let fields: Vec<&str> = text.split(' ').collect();
-        Ok(match fields.as_slice() {
-            [commit, parent] if *parent == self.base => Some(commit.to_string()),
-            _ => None,
-        })
+        let mut lines = text.lines().map(str::to_string);
+        match (lines.next(), lines.next()) {
+            (Some(commit), Some(tree)) => Ok(Some((commit, tree, lines.collect()))),
+            _ => Err(failed(
+                &format!("rev-parse {reference}"),
+                self.path.clone(),
+                &out,
+            )),
+        }
     }
 }
