@@ -314,7 +314,7 @@ fn the_exported_workflow_run_as_argo_would_equals_score_run() {
         assert_eq!(
             merges
                 .lines()
-                .filter(|l| l.contains(&format!("`{part}`")))
+                .filter(|l| l.contains(&format!("merge part {part} into")))
                 .count(),
             1,
             "{merges}"

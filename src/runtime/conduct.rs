@@ -1169,6 +1169,15 @@ async fn attempts(
                             break;
                         }
                     }
+                    // What the checks wrote outside the boundary (test
+                    // reports, caches not in .gitignore) is not the part's
+                    // work: undone before the commit.
+                    if failure.is_none()
+                        && let (Some(isolation), Some(worktree)) = (isolation, &worktree)
+                        && let Err(e) = isolation.enforce(worktree, &task.owns).await
+                    {
+                        failure = Some((FailureKind::Setup, e));
+                    }
                     if failure.is_none() {
                         let cost = price(usage);
                         shared.spend.add(usage, cost);
@@ -1301,7 +1310,7 @@ async fn land(
 
 /// The message of the merge commit of a part into the integration branch.
 pub fn merge_message(task: &crate::plan::Task, run_id: &str) -> String {
-    format!("Merge part `{}` (run {run_id})", task.id)
+    crate::workspace::merge_message(run_id, &task.id)
 }
 
 /// A cached result, reused when it still holds: with a worktree, its

@@ -284,21 +284,9 @@ impl Isolation {
     }
 }
 
-/// The commit message of a part's work.
+/// The commit message of a part's work: the part, its agent, the intents
+/// it serves and the run.
 pub fn commit_message(task: &Task, run_id: &str) -> String {
-    let mut message = format!("{}: the work of part `{}`\n\n", task.id, task.id);
-    if let Some(doc) = &task.doc {
-        message.push_str(doc.lines().next().unwrap_or(""));
-        message.push_str("\n\n");
-    }
-    message.push_str(&format!("Agent: {}\n", task.agent));
-    if !task.intents.is_empty() {
-        let intents: Vec<&str> = task.intents.iter().map(|i| i.id.as_str()).collect();
-        message.push_str(&format!("Serves: {}\n", intents.join(", ")));
-    }
-    message.push_str(&format!(
-        "Score-Run: {run_id}\nScore-Task-Hash: {}\n",
-        task.hash
-    ));
-    message
+    let intents: Vec<&str> = task.intents.iter().map(|i| i.id.as_str()).collect();
+    workspace::part_commit_message(run_id, &task.id, &task.agent, &intents)
 }
