@@ -295,3 +295,45 @@ part greet by local {{
         .unwrap();
     assert!(done["outputs"]["greeting"].is_string());
 }
+
+#[test]
+fn a_schema_invalid_answer_is_fed_back_and_retried() {
+    let server = LlmServer::start().unwrap();
+    server.push(
+        CHAT,
+        [
+            Step::json(&json!({"topic": 42, "points": "not a list"})),
+            Step::json(&json!({"topic": "tides", "points": []})),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let text = score_text(&server.url()).replace(
+        "part outline by gpt {\n  serves i\n",
+        "part outline by gpt {\n  serves i\n  retries 1\n",
+    );
+    std::fs::write(dir.path().join("s.score"), text).unwrap();
+    score(dir.path())
+        .env("SCORE_TEST_OPENAI_KEY", OPENAI_KEY)
+        .env("SCORE_TEST_ANTHROPIC_KEY", ANTHROPIC_KEY)
+        .args(["run", "s.score", "--only", "outline"])
+        .assert()
+        .success();
+    let records = journal(dir.path());
+    let failed: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["event"] == "attempt_failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["kind"], "invalid_output");
+    let message = failed[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("/topic") && message.contains("/points"),
+        "{message}"
+    );
+    let retry = &server.requests_to(CHAT)[1];
+    let prompt = retry.json()["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(prompt.contains("does not match its schema"), "{prompt}");
+}

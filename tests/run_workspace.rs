@@ -439,3 +439,52 @@ fn sigkill_then_resume_gives_the_same_tree() {
         }
     }
 }
+
+/// Opt-in: a part played by the standard library's `aider` agent in its
+/// worktree, against a local OpenAI-compatible server (e.g.
+/// `../shared/tools/local-llm start`). Needs `aider` on PATH:
+/// `SCORE_TEST_AIDER=1 SCORE_TEST_OPENAI_URL=http://127.0.0.1:8080/v1 cargo test --test run_workspace live_aider`.
+#[test]
+fn live_aider_plays_a_part_in_a_worktree() {
+    let (Ok(_), Ok(url)) = (
+        std::env::var("SCORE_TEST_AIDER"),
+        std::env::var("SCORE_TEST_OPENAI_URL"),
+    ) else {
+        eprintln!(
+            "skipped: set SCORE_TEST_AIDER=1 and SCORE_TEST_OPENAI_URL (a local OpenAI-compatible server) to run aider in a worktree"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "s.score",
+        r#"use std.agents.{aider}
+use std.checks.{file_exists}
+
+score live { default_agent aider }
+
+intent i "A greeting file exists" { accept "hello.txt says hello" }
+
+part hello {
+  serves i
+  owns "hello.txt"
+  ensures file_exists(path: "hello.txt")
+  retries 2
+  brief "Create the file hello.txt containing the single word hello."
+}
+"#,
+    );
+    git_init(dir.path());
+    score(dir.path())
+        .env("OPENAI_API_BASE", &url)
+        .env("OPENAI_API_KEY", "local")
+        .env("AIDER_MODEL", "openai/local")
+        .args(["run", "s.score"])
+        .timeout(std::time::Duration::from_secs(900))
+        .assert()
+        .success();
+    let branch = format!("score/{}", latest_run(dir.path()));
+    let files = git(dir.path(), &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(files.lines().any(|f| f == "hello.txt"), "{files}");
+}
