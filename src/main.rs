@@ -389,23 +389,9 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
 fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
     use score::runtime;
     let file = &args.file;
-    let is_score = file.extension().is_some_and(|e| e == "score");
-    let plan = if is_score {
-        match compile(file, color)? {
-            Ok(plan) => plan,
-            Err(code) => return Ok(code),
-        }
-    } else {
-        let text = std::fs::read_to_string(file)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read `{}`", file.display()))?;
-        score::plan::load(&text).map_err(|e| {
-            miette!(
-                help = "give a `.score` file, or a plan written by `score build FILE.score -o plan.json`",
-                "`{}`: {e}",
-                file.display()
-            )
-        })?
+    let plan = match score_or_plan(file, color)? {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
     };
     let base = file.parent().unwrap_or(std::path::Path::new(""));
     let cwd = std::env::current_dir().into_diagnostic()?;
@@ -535,6 +521,25 @@ fn approve(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The plan of a `.score` file (checked and compiled; `Err` holds the exit
+/// code when the check failed, its diagnostics shown) or of a plan file
+/// written by `score build` (validated).
+fn score_or_plan(
+    file: &std::path::Path,
+    color: bool,
+) -> miette::Result<Result<score::plan::Plan, ExitCode>> {
+    if file.extension().is_some_and(|e| e == "score") {
+        return compile(file, color);
+    }
+    read_plan(file).map(Ok).map_err(|e| {
+        miette!(
+            help =
+                "give a `.score` file, or a plan written by `score build FILE.score -o plan.json`",
+            "{e}"
+        )
+    })
+}
+
 /// Reads a plan file (`score build`'s output), with the reason when it is
 /// not one.
 fn read_plan(file: &std::path::Path) -> Result<score::plan::Plan, String> {
@@ -661,22 +666,9 @@ fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
     options
         .check()
         .map_err(|e| miette!(help = "see `score export argo --help`", "{e}"))?;
-    let plan = if file.extension().is_some_and(|e| e == "score") {
-        match compile(&file, color)? {
-            Ok(plan) => plan,
-            Err(code) => return Ok(code),
-        }
-    } else {
-        let text = std::fs::read_to_string(&file)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read `{}`", file.display()))?;
-        score::plan::load(&text).map_err(|e| {
-            miette!(
-                help = "give a `.score` file, or a plan written by `score build FILE.score -o plan.json`",
-                "`{}`: {e}",
-                file.display()
-            )
-        })?
+    let plan = match score_or_plan(&file, color)? {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
     };
     let workflow = score::export::argo_workflow(&plan, &options);
     if let Some(warning) = score::export::argo::size_warning(&workflow) {

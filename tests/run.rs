@@ -5,106 +5,18 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+#[path = "support/runs.rs"]
+mod runs;
+#[allow(unused_imports)]
+use runs::*;
 
 fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();
     cmd.current_dir(dir);
     cmd.env_remove("CI");
     cmd
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// Makes `dir` a git repository with everything in it committed: parts
-/// that can change files play in git worktrees of the workspace.
-fn git_init(dir: &Path) {
-    for args in [
-        &["init", "-q"][..],
-        &["add", "-A"],
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@localhost",
-            "commit",
-            "-q",
-            "-m",
-            "init",
-        ],
-    ] {
-        let status = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .status()
-            .unwrap();
-        assert!(status.success(), "git {args:?}");
-    }
-}
-
-/// A file's content on a branch of the repository in `dir`.
-fn git_show(dir: &Path, spec: &str) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["show", spec])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The records of the only (or latest) run in `workspace`.
-fn journal(workspace: &Path) -> Vec<Value> {
-    let runs = workspace.join(".score/runs");
-    let mut ids: Vec<_> = std::fs::read_dir(&runs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    ids.sort();
-    let text =
-        std::fs::read_to_string(runs.join(ids.last().unwrap()).join("events.jsonl")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The journal of the latest run, if there is one yet (complete lines only).
-fn try_journal(workspace: &Path) -> Option<Vec<Value>> {
-    let runs = workspace.join(".score/runs");
-    let mut ids: Vec<String> = std::fs::read_dir(&runs)
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
-    ids.sort();
-    let text = std::fs::read_to_string(runs.join(ids.last()?).join("events.jsonl")).ok()?;
-    Some(
-        text.lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect(),
-    )
-}
-
-fn events<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    records.iter().filter(|r| r["event"] == kind).collect()
-}
-
-fn run_id(workspace: &Path) -> String {
-    let runs = workspace.join(".score/runs");
-    let mut ids: Vec<_> = std::fs::read_dir(&runs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    ids.sort();
-    ids.pop().unwrap()
 }
 
 /// A diamond of mock parts: `a` feeds `b` and `c`, both feed `d`.
@@ -172,7 +84,7 @@ fn a_mock_run_succeeds_and_journals_every_step() {
     // Outputs are schema-shaped and written to outputs/.
     let d = done[pos("b")];
     assert!(d["outputs"]["note"]["title"].is_string(), "{d}");
-    let id = run_id(dir.path());
+    let id = latest_run(dir.path());
     let file = dir.path().join(format!(".score/runs/{id}/outputs/b.json"));
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     assert_eq!(saved, d["outputs"]);
@@ -213,7 +125,7 @@ fn inputs_flow_into_prompts_of_dependants() {
         .unwrap()
         .clone();
     // d wrote it in its worktree; it reached the run's branch.
-    let branch = format!("score/{}:prompt-of-d.md", run_id(dir.path()));
+    let branch = format!("score/{}:prompt-of-d.md", latest_run(dir.path()));
     let prompt = git_show(dir.path(), &branch).expect("d's file is on the integration branch");
     assert!(
         !dir.path().join("prompt-of-d.md").exists(),
@@ -397,7 +309,7 @@ part write {
         .assert()
         .success()
         .stdout(predicate::str::contains("1 of 1 tasks done"));
-    let id = run_id(dir.path());
+    let id = latest_run(dir.path());
     assert_eq!(
         git_show(dir.path(), &format!("score/{id}:out/hello.txt")).as_deref(),
         Some("hello\n")
@@ -412,7 +324,7 @@ part write {
             .unwrap()
             .contains("out/hello.txt")
     );
-    let id = run_id(dir.path());
+    let id = latest_run(dir.path());
     let second = std::fs::read_to_string(
         dir.path()
             .join(format!(".score/runs/{id}/logs/write.2.prompt.md")),
@@ -530,7 +442,7 @@ fn a_failed_task_skips_its_dependants_and_resume_finishes_the_run() {
         assert_eq!(n, 1, "{task} succeeded {n} times");
     }
     // The retry of `c` on resume logged as attempt 2, not over attempt 1.
-    let id = run_id(dir.path());
+    let id = latest_run(dir.path());
     assert!(
         dir.path()
             .join(format!(".score/runs/{id}/logs/c.1.stderr"))
@@ -646,7 +558,7 @@ fn approvals_pause_the_run_until_score_approve() {
             .iter()
             .all(|r| r["task"] != "b" && r["task"] != "d")
     );
-    let id = run_id(dir.path());
+    let id = latest_run(dir.path());
     score(dir.path())
         .args(["approve", &id, "c"])
         .assert()
@@ -868,7 +780,7 @@ fn the_quickstart_runs_in_parallel_without_any_key() {
         last_start < first_end,
         "the three middle parts did not overlap"
     );
-    let branch = format!("score/{}", run_id(dir.path()));
+    let branch = format!("score/{}", latest_run(dir.path()));
     for file in [
         "out/backend/server.md",
         "out/frontend/index.md",

@@ -8,6 +8,11 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 
+#[path = "support/runs.rs"]
+mod runs;
+#[allow(unused_imports)]
+use runs::*;
+
 #[path = "support/llm_server.rs"]
 mod llm_server;
 
@@ -18,20 +23,6 @@ fn score(dir: &Path) -> Command {
         // Fast backoff: the faults below are retried in milliseconds.
         .env("SCORE_HTTP_BACKOFF_MS", "5");
     cmd
-}
-
-fn journal(dir: &Path) -> Vec<Value> {
-    let runs = dir.join(".score/runs");
-    let mut ids: Vec<String> = std::fs::read_dir(&runs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    ids.sort();
-    let text =
-        std::fs::read_to_string(runs.join(ids.last().unwrap()).join("events.jsonl")).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 /// Two parts: `outline` by an OpenAI-compatible agent, `summary` (which

@@ -9,6 +9,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+#[path = "support/runs.rs"]
+mod runs;
+#[allow(unused_imports)]
+use runs::*;
+
 /// Sixteen mock parts in four layers of four; every part of a layer needs
 /// every part of the layer before. Each answer takes 40 ms, four at a time:
 /// a run takes about a fifth of a second, so kills land everywhere in it.
@@ -35,22 +40,6 @@ fn layered_score() -> String {
     text.push_str(&layers.join(" -> "));
     text.push_str("\n}\n");
     text
-}
-
-fn journal(workspace: &Path) -> Option<Vec<Value>> {
-    let runs = workspace.join(".score/runs");
-    let mut ids: Vec<String> = std::fs::read_dir(&runs)
-        .ok()?
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    ids.sort();
-    let text = std::fs::read_to_string(runs.join(ids.last()?).join("events.jsonl")).ok()?;
-    // A torn last line is what a kill leaves; the runtime drops it too.
-    Some(
-        text.lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect(),
-    )
 }
 
 /// A small deterministic generator for the kill times.
@@ -99,7 +88,7 @@ fn sigkill_at_random_points_then_resume_loses_nothing_and_repeats_nothing() {
             if !status.success() {
                 killed_mid_run += 1;
             }
-            resume = journal(dir.path()).is_some();
+            resume = try_journal(dir.path()).is_some();
         }
         // Finish the run.
         let status = score_run(dir.path(), resume).status().unwrap();
@@ -107,7 +96,7 @@ fn sigkill_at_random_points_then_resume_loses_nothing_and_repeats_nothing() {
             status.success(),
             "iteration {iteration}: the resumed run failed"
         );
-        let records = journal(dir.path()).unwrap();
+        let records = try_journal(dir.path()).unwrap();
 
         let mut succeeded: HashMap<String, usize> = HashMap::new();
         for (n, record) in records.iter().enumerate() {

@@ -9,6 +9,11 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 
+#[path = "support/runs.rs"]
+mod runs;
+#[allow(unused_imports)]
+use runs::*;
+
 #[path = "support/llm_server.rs"]
 mod llm_server;
 
@@ -16,57 +21,6 @@ fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();
     cmd.current_dir(dir).env_remove("CI");
     cmd
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn git_init(dir: &Path) {
-    git(dir, &["init", "-q"]);
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", "init"]);
-}
-
-fn latest_run(dir: &Path) -> String {
-    let mut ids: Vec<String> = std::fs::read_dir(dir.join(".score/runs"))
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.path().join("events.jsonl").is_file())
-        .map(|e| e.file_name().into_string().unwrap())
-        .collect();
-    ids.sort();
-    ids.pop().unwrap()
-}
-
-fn journal(dir: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(
-        dir.join(".score/runs")
-            .join(latest_run(dir))
-            .join("events.jsonl"),
-    )
-    .unwrap();
-    text.lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 /// A script agent: writes `FILE` (its first argument) with a line naming

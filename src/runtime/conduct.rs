@@ -716,15 +716,7 @@ impl Conductor {
                     commit: commit.clone(),
                 })?;
                 if cached_from.is_none() {
-                    cache_store(
-                        &self.cache_dir,
-                        &task.hash,
-                        &inputs_hash,
-                        &self.run.id,
-                        &task.id,
-                        &outputs,
-                        commit.as_deref(),
-                    );
+                    self.remember(i, &inputs_hash, &outputs, commit.as_deref());
                 }
                 Ok(true)
             }
@@ -816,16 +808,22 @@ impl Conductor {
         };
         let commit = state.commit.clone();
         self.emit(event)?;
+        self.remember(i, &inputs_hash, &outputs, commit.as_deref());
+        Ok(())
+    }
+
+    /// Puts a task's accepted result in the cache for later runs.
+    fn remember(&self, i: usize, inputs_hash: &str, outputs: &Value, commit: Option<&str>) {
+        let task = &self.plan.tasks[i];
         cache_store(
             &self.cache_dir,
             &task.hash,
-            &inputs_hash,
+            inputs_hash,
             &self.run.id,
             &task.id,
-            &outputs,
-            commit.as_deref(),
+            outputs,
+            commit,
         );
-        Ok(())
     }
 }
 
