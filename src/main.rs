@@ -280,6 +280,12 @@ struct RunArgs {
     /// Keep the parts' git worktrees (under `.score/worktrees/`) after the run.
     #[arg(long)]
     keep_worktrees: bool,
+    /// Play every part in the workspace itself, without git worktrees: no
+    /// repository needed and less overhead, but nothing stops an agent from
+    /// writing outside its `owns`, and parts running at the same time share
+    /// one directory. For trusted commands (a build DAG), not for agents.
+    #[arg(long, conflicts_with_all = ["keep_worktrees", "merge"])]
+    in_place: bool,
     /// When every task succeeded, merge the run's branch `score/RUN_ID` into
     /// the checked-out branch.
     #[arg(long)]
@@ -420,6 +426,7 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         allow_dirty: args.allow_dirty,
         keep_worktrees: args.keep_worktrees,
         merge: args.merge,
+        in_place: args.in_place,
         ..Default::default()
     };
     if args.jobs == Some(0) {
@@ -437,6 +444,11 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
     if mode != runtime::Mode::Json {
         for warning in &prepared.warnings {
             eprintln!("warning: {warning}");
+        }
+        if args.in_place {
+            eprintln!(
+                "warning: --in-place: parts play in the workspace itself; what they write outside their `owns` is not rolled back"
+            );
         }
     }
     if args.dry_run {

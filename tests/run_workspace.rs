@@ -241,6 +241,17 @@ fn the_workspace_must_be_a_clean_git_repository() {
         .code(2)
         .stderr(predicate::str::contains("not a git repository"))
         .stderr(predicate::str::contains("git init"));
+    // In place, no repository is needed: the parts write the workspace.
+    let outside = tempfile::tempdir().unwrap();
+    for file in ["writer.sh", "s.score"] {
+        std::fs::copy(dir.path().join(file), outside.path().join(file)).unwrap();
+    }
+    score(outside.path())
+        .args(["run", "s.score", "--in-place"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("not rolled back"));
+    assert!(outside.path().join("api/out.txt").is_file());
     git_init(dir.path());
     write(dir.path(), "notes.txt", "uncommitted\n");
     score(dir.path())

@@ -14,6 +14,7 @@
 //! their own. Nothing ever walks the waiting tasks.
 
 use super::agent::{AgentError, AttemptFiles, AttemptRequest, Performer, Usage};
+use super::files::{Cache, Cached, FileWriter, cache_entry, outputs_file};
 use super::inputs::{fill_prompt, inputs_hash, value_of};
 use super::isolation::{Isolation, commit_message, needs_worktree, writes_through_edits};
 use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
@@ -105,6 +106,8 @@ pub struct Conductor {
     pub states: Vec<TaskState>,
     /// Task ids to plan indices (filled by [`Conductor::conduct`]).
     pub index: HashMap<String, usize>,
+    /// Writes outputs and cache entries off the loop.
+    pub files: FileWriter,
     /// Worktrees and the integration branch, when the run uses them.
     pub isolation: Option<Arc<Isolation>>,
     /// A part with `approve` does not wait (the approval happens outside
@@ -347,6 +350,7 @@ impl Conductor {
             }
         }
 
+        let cache = self.use_cache.then(|| Cache::open(&self.cache_dir));
         let ctrl_c = cancel_signal();
         tokio::pin!(ctrl_c);
 
@@ -387,8 +391,8 @@ impl Conductor {
                     self.states[i].started_at = Some(now_ms());
                 }
                 let inputs = self.inputs_of(i);
-                let cached = if self.use_cache {
-                    cache_lookup(&self.cache_dir, &plan.tasks[i].hash, &inputs_hash(&inputs))
+                let cached = if let Some(cache) = &cache {
+                    cache.lookup(&plan.tasks[i].hash, &inputs_hash(&inputs))
                 } else {
                     None
                 };
@@ -598,6 +602,7 @@ impl Conductor {
             .sync()
             .map_err(|e| journal_error(&self.journal, e))?;
         self.progress.finish();
+        self.files.finish();
         Ok(Outcome {
             status,
             states: self.states,
@@ -665,7 +670,8 @@ impl Conductor {
                 state.cached_from = cached_from.clone();
                 state.outputs = Some(Arc::new(outputs.clone()));
                 // A convenience copy; the journal holds the outputs too.
-                write_output(&self.run.output(&task.id), &outputs);
+                self.files
+                    .write(self.run.output(&task.id), outputs_file(&outputs));
                 if let (Some(approver), None, false) =
                     (&task.approve, &cached_from, self.approvals_elsewhere)
                 {
@@ -815,7 +821,7 @@ impl Conductor {
     /// Puts a task's accepted result in the cache for later runs.
     fn remember(&self, i: usize, inputs_hash: &str, outputs: &Value, commit: Option<&str>) {
         let task = &self.plan.tasks[i];
-        cache_store(
+        let (path, bytes) = cache_entry(
             &self.cache_dir,
             &task.hash,
             inputs_hash,
@@ -824,6 +830,7 @@ impl Conductor {
             outputs,
             commit,
         );
+        self.files.write(path, bytes);
     }
 }
 
@@ -832,12 +839,6 @@ fn journal_error(journal: &Journal, e: std::io::Error) -> String {
         "cannot write the journal `{}`: {e}; the run stopped so that no work goes unrecorded",
         journal.path().display()
     )
-}
-
-fn write_output(path: &std::path::Path, outputs: &Value) {
-    let mut text = serde_json::to_string_pretty(outputs).unwrap_or_default();
-    text.push('\n');
-    let _ = std::fs::write(path, text);
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -868,60 +869,6 @@ fn whoami() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "the terminal".into())
-}
-
-/// `.score/cache/HASH.INPUTS.json`: a task's accepted outputs, by what it
-/// was and what it was given.
-fn cache_path(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> PathBuf {
-    let short = &inputs_hash[..inputs_hash.len().min(16)];
-    dir.join(format!("{hash}.{short}.json"))
-}
-
-/// A cached result: the run it came from and its outputs.
-pub struct Cached {
-    pub run: String,
-    pub outputs: Value,
-    /// The commit of its work, when it ran in a worktree and changed files.
-    pub commit: Option<String>,
-}
-
-fn cache_lookup(dir: &std::path::Path, hash: &str, inputs_hash: &str) -> Option<Cached> {
-    let text = std::fs::read_to_string(cache_path(dir, hash, inputs_hash)).ok()?;
-    let value: Value = serde_json::from_str(&text).ok()?;
-    if value.get("hash")?.as_str()? != hash || value.get("inputs_hash")?.as_str()? != inputs_hash {
-        return None;
-    }
-    Some(Cached {
-        run: value.get("run")?.as_str()?.to_string(),
-        outputs: value.get("outputs")?.clone(),
-        commit: value
-            .get("commit")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    })
-}
-
-fn cache_store(
-    dir: &std::path::Path,
-    hash: &str,
-    inputs_hash: &str,
-    run: &str,
-    task: &str,
-    outputs: &Value,
-    commit: Option<&str>,
-) {
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let entry = serde_json::json!({
-        "commit": commit, "hash": hash, "inputs_hash": inputs_hash, "outputs": outputs, "run": run, "task": task,
-    });
-    // Write then rename: a reader never sees half an entry.
-    let path = cache_path(dir, hash, inputs_hash);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, entry.to_string()).is_ok() {
-        let _ = std::fs::rename(&tmp, &path);
-    }
 }
 
 /// One task, from dispatch to result: its attempts, each verified, with

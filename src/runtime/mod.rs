@@ -15,6 +15,7 @@
 pub mod agent;
 pub mod agents;
 pub mod conduct;
+pub mod files;
 pub mod inputs;
 pub mod isolation;
 pub mod journal;
@@ -61,6 +62,9 @@ pub struct RunOptions {
     pub allow_dirty: bool,
     /// `--keep-worktrees`: leave the parts' worktrees for inspection.
     pub keep_worktrees: bool,
+    /// `--in-place`: every part plays in the workspace itself, without git
+    /// worktrees (no repository needed; boundaries are not enforced).
+    pub in_place: bool,
     /// `--merge`: merge the integration branch into the checked-out branch
     /// when every task succeeded.
     pub merge: bool,
@@ -292,10 +296,11 @@ pub async fn run(
         ..
     } = prepared;
     // Worktrees, when any part can change files.
-    let isolation = if plan
-        .tasks
-        .iter()
-        .any(|t| isolation::needs_worktree(t, &plan.agents[&t.agent]))
+    let isolation = if !options.in_place
+        && plan
+            .tasks
+            .iter()
+            .any(|t| isolation::needs_worktree(t, &plan.agents[&t.agent]))
     {
         let mut isolation = isolation::Isolation::open(
             workspace,
@@ -397,6 +402,7 @@ pub async fn run(
         progress,
         states,
         index: HashMap::new(),
+        files: files::FileWriter::start(),
         isolation: isolation.clone(),
         approvals_elsewhere: options.approvals_elsewhere,
     };
@@ -603,9 +609,7 @@ fn restore(
         if let Some(outputs) = &state.outputs
             && !run.output(&task.id).is_file()
         {
-            let mut text = serde_json::to_string_pretty(&**outputs).unwrap_or_default();
-            text.push('\n');
-            let _ = std::fs::write(run.output(&task.id), text);
+            files::write_whole(&run.output(&task.id), &files::outputs_file(outputs));
         }
     }
     owed

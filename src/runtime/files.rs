@@ -1,0 +1,216 @@
+//! Files the runtime writes beside the journal, off the conductor's loop:
+//! the copies of outputs (`outputs/TASK.json`) and the cache
+//! (`.score/cache/`).
+//!
+//! The journal is the commit point of a task's result; these files are
+//! conveniences derived from it (resume rewrites a lost output file from
+//! the journal, and a lost cache entry only means a task is played again).
+//! So they are written by a thread of their own, and the conductor never
+//! waits for a file system that can take milliseconds to create a file.
+//! Each file is written whole and renamed into place: a reader (or a crash)
+//! never sees half of one.
+
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+/// A background writer of whole files.
+pub struct FileWriter {
+    tx: Option<mpsc::Sender<(PathBuf, Vec<u8>)>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FileWriter {
+    pub fn start() -> FileWriter {
+        let (tx, rx) = mpsc::channel::<(PathBuf, Vec<u8>)>();
+        let thread = std::thread::Builder::new()
+            .name("score-files".into())
+            .spawn(move || {
+                let mut made: HashSet<PathBuf> = HashSet::new();
+                for (path, bytes) in rx {
+                    if let Some(dir) = path.parent()
+                        && !made.contains(dir)
+                    {
+                        let _ = std::fs::create_dir_all(dir);
+                        made.insert(dir.to_path_buf());
+                    }
+                    write_whole(&path, &bytes);
+                }
+            })
+            .ok();
+        FileWriter {
+            tx: Some(tx),
+            thread,
+        }
+    }
+
+    /// Writes `bytes` to `path` (soon; [`FileWriter::finish`] waits).
+    pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+        match (&self.tx, &self.thread) {
+            (Some(tx), Some(_)) => {
+                let _ = tx.send((path, bytes));
+            }
+            // No thread could be started: write here.
+            _ => {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                write_whole(&path, &bytes);
+            }
+        }
+    }
+
+    /// Waits until everything sent has been written.
+    pub fn finish(&mut self) {
+        self.tx = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for FileWriter {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Write then rename: never half a file.
+pub fn write_whole(path: &Path, bytes: &[u8]) {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// A task's outputs as the file `outputs/TASK.json` holds them.
+pub fn outputs_file(outputs: &Value) -> Vec<u8> {
+    let mut text = serde_json::to_string_pretty(outputs).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
+}
+
+/// The cache of accepted results: `.score/cache/HASH.INPUTS.json`, by what
+/// a task was and what it was given.
+pub struct Cache {
+    dir: PathBuf,
+    /// The entries there were when the run started (one directory read,
+    /// instead of a failing open per dispatched task).
+    names: HashSet<String>,
+}
+
+/// A cached result: the run it came from and its outputs.
+pub struct Cached {
+    pub run: String,
+    pub outputs: Value,
+    /// The commit of its work, when it ran in a worktree and changed files.
+    pub commit: Option<String>,
+}
+
+fn entry_name(hash: &str, inputs_hash: &str) -> String {
+    let short = &inputs_hash[..inputs_hash.len().min(16)];
+    format!("{hash}.{short}.json")
+}
+
+impl Cache {
+    pub fn open(dir: &Path) -> Cache {
+        let names = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Cache {
+            dir: dir.to_path_buf(),
+            names,
+        }
+    }
+
+    /// The result cached for this task hash and these inputs, if any.
+    pub fn lookup(&self, hash: &str, inputs_hash: &str) -> Option<Cached> {
+        let name = entry_name(hash, inputs_hash);
+        if !self.names.contains(&name) {
+            return None;
+        }
+        let text = std::fs::read_to_string(self.dir.join(name)).ok()?;
+        let value: Value = serde_json::from_str(&text).ok()?;
+        if value.get("hash")?.as_str()? != hash
+            || value.get("inputs_hash")?.as_str()? != inputs_hash
+        {
+            return None;
+        }
+        Some(Cached {
+            run: value.get("run")?.as_str()?.to_string(),
+            outputs: value.get("outputs")?.clone(),
+            commit: value
+                .get("commit")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+    }
+}
+
+/// The path and bytes of a cache entry.
+pub fn cache_entry(
+    dir: &Path,
+    hash: &str,
+    inputs_hash: &str,
+    run: &str,
+    task: &str,
+    outputs: &Value,
+    commit: Option<&str>,
+) -> (PathBuf, Vec<u8>) {
+    let entry = serde_json::json!({
+        "commit": commit, "hash": hash, "inputs_hash": inputs_hash,
+        "outputs": outputs, "run": run, "task": task,
+    });
+    (
+        dir.join(entry_name(hash, inputs_hash)),
+        entry.to_string().into_bytes(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn entries_written_are_found_by_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_dir = dir.path().join("cache");
+        let mut writer = FileWriter::start();
+        let (path, bytes) = cache_entry(
+            &cache_dir,
+            "h1",
+            "i1",
+            "r1",
+            "t",
+            &json!({"x": 1}),
+            Some("c0ffee"),
+        );
+        writer.write(path, bytes);
+        writer.write(
+            dir.path().join("outputs/t.json"),
+            outputs_file(&json!({"x": 1})),
+        );
+        writer.finish();
+        let cache = Cache::open(&cache_dir);
+        let hit = cache.lookup("h1", "i1").unwrap();
+        assert_eq!(
+            (hit.run.as_str(), hit.commit.as_deref()),
+            ("r1", Some("c0ffee"))
+        );
+        assert_eq!(hit.outputs, json!({"x": 1}));
+        assert!(cache.lookup("h1", "other").is_none());
+        let saved = std::fs::read_to_string(dir.path().join("outputs/t.json")).unwrap();
+        assert_eq!(saved, "{\n  \"x\": 1\n}\n");
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 1);
+    }
+}
