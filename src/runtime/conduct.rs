@@ -821,6 +821,8 @@ impl Conductor {
     /// Puts a task's accepted result in the cache for later runs.
     fn remember(&self, i: usize, inputs_hash: &str, outputs: &Value, commit: Option<&str>) {
         let task = &self.plan.tasks[i];
+        let worktree =
+            self.isolation.is_some() && needs_worktree(task, &self.plan.agents[&task.agent]);
         let (path, bytes) = cache_entry(
             &self.cache_dir,
             &task.hash,
@@ -829,6 +831,7 @@ impl Conductor {
             &task.id,
             outputs,
             commit,
+            worktree,
         );
         self.files.write(path, bytes);
     }
@@ -1280,8 +1283,9 @@ async fn reuse(
                     .merge(commit.clone(), merge_message(task, &isolation.run_id))
                     .await
                     .ok()?;
-            } else if !task.owns.is_empty() {
-                // Its files are not in this run's branch: play it.
+            } else if !cached.worktree && !task.owns.is_empty() {
+                // It ran in place: its files are in no commit this run's
+                // branch could take. Play it.
                 return None;
             }
         }

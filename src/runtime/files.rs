@@ -109,6 +109,9 @@ pub struct Cached {
     pub outputs: Value,
     /// The commit of its work, when it ran in a worktree and changed files.
     pub commit: Option<String>,
+    /// Whether it ran in a worktree (then no commit means it changed no
+    /// file; in place, its files were never committed anywhere).
+    pub worktree: bool,
 }
 
 fn entry_name(hash: &str, inputs_hash: &str) -> String {
@@ -151,6 +154,10 @@ impl Cache {
                 .get("commit")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            worktree: value
+                .get("worktree")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 }
@@ -164,10 +171,11 @@ pub fn cache_entry(
     task: &str,
     outputs: &Value,
     commit: Option<&str>,
+    worktree: bool,
 ) -> (PathBuf, Vec<u8>) {
     let entry = serde_json::json!({
         "commit": commit, "hash": hash, "inputs_hash": inputs_hash,
-        "outputs": outputs, "run": run, "task": task,
+        "outputs": outputs, "run": run, "task": task, "worktree": worktree,
     });
     (
         dir.join(entry_name(hash, inputs_hash)),
@@ -193,6 +201,7 @@ mod tests {
             "t",
             &json!({"x": 1}),
             Some("c0ffee"),
+            true,
         );
         writer.write(path, bytes);
         writer.write(
