@@ -14,7 +14,7 @@
 //! their own. Nothing ever walks the waiting tasks.
 
 use super::agent::{AgentError, AttemptFiles, AttemptRequest, Performer, Usage};
-use super::files::{Cache, Cached, FileWriter, cache_entry, outputs_file};
+use super::files::{Cache, CacheEntry, Cached, FileWriter, outputs_file};
 use super::inputs::{fill_prompt, inputs_hash, value_of};
 use super::isolation::{Isolation, commit_message, needs_worktree, writes_through_edits};
 use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
@@ -823,16 +823,16 @@ impl Conductor {
         let task = &self.plan.tasks[i];
         let worktree =
             self.isolation.is_some() && needs_worktree(task, &self.plan.agents[&task.agent]);
-        let (path, bytes) = cache_entry(
-            &self.cache_dir,
-            &task.hash,
+        let (path, bytes) = CacheEntry {
+            hash: &task.hash,
             inputs_hash,
-            &self.run.id,
-            &task.id,
+            run: &self.run.id,
+            task: &task.id,
             outputs,
             commit,
             worktree,
-        );
+        }
+        .encode(&self.cache_dir);
         self.files.write(path, bytes);
     }
 }

@@ -162,25 +162,32 @@ impl Cache {
     }
 }
 
-/// The path and bytes of a cache entry.
-pub fn cache_entry(
-    dir: &Path,
-    hash: &str,
-    inputs_hash: &str,
-    run: &str,
-    task: &str,
-    outputs: &Value,
-    commit: Option<&str>,
-    worktree: bool,
-) -> (PathBuf, Vec<u8>) {
-    let entry = serde_json::json!({
-        "commit": commit, "hash": hash, "inputs_hash": inputs_hash,
-        "outputs": outputs, "run": run, "task": task, "worktree": worktree,
-    });
-    (
-        dir.join(entry_name(hash, inputs_hash)),
-        entry.to_string().into_bytes(),
-    )
+/// One accepted result, as the cache records it for later runs.
+pub struct CacheEntry<'a> {
+    /// The task's content hash and the hash of the inputs it was given:
+    /// together they are the key a later run looks the entry up by.
+    pub hash: &'a str,
+    pub inputs_hash: &'a str,
+    pub run: &'a str,
+    pub task: &'a str,
+    pub outputs: &'a Value,
+    pub commit: Option<&'a str>,
+    pub worktree: bool,
+}
+
+impl CacheEntry<'_> {
+    /// The path of the entry under the cache directory `dir`, and its bytes.
+    pub fn encode(&self, dir: &Path) -> (PathBuf, Vec<u8>) {
+        let entry = serde_json::json!({
+            "commit": self.commit, "hash": self.hash, "inputs_hash": self.inputs_hash,
+            "outputs": self.outputs, "run": self.run, "task": self.task,
+            "worktree": self.worktree,
+        });
+        (
+            dir.join(entry_name(self.hash, self.inputs_hash)),
+            entry.to_string().into_bytes(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -193,16 +200,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache_dir = dir.path().join("cache");
         let mut writer = FileWriter::start();
-        let (path, bytes) = cache_entry(
-            &cache_dir,
-            "h1",
-            "i1",
-            "r1",
-            "t",
-            &json!({"x": 1}),
-            Some("c0ffee"),
-            true,
-        );
+        let (path, bytes) = CacheEntry {
+            hash: "h1",
+            inputs_hash: "i1",
+            run: "r1",
+            task: "t",
+            outputs: &json!({"x": 1}),
+            commit: Some("c0ffee"),
+            worktree: true,
+        }
+        .encode(&cache_dir);
         writer.write(path, bytes);
         writer.write(
             dir.path().join("outputs/t.json"),
