@@ -473,8 +473,13 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
     // In-flight children were killed on cancel; do not wait for stragglers.
     tokio.shutdown_timeout(std::time::Duration::from_millis(200));
     if let Some(holder) = &finished.took_over {
+        let stopped = match finished.leftovers_stopped {
+            0 => String::new(),
+            1 => "; stopped 1 process it had left running".to_string(),
+            n => format!("; stopped {n} processes it had left running"),
+        };
         eprintln!(
-            "note: took over the lock of run {} (process {} is gone)",
+            "note: took over the lock of run {} (process {} is gone{stopped})",
             holder.run, holder.pid
         );
     }

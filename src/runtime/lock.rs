@@ -2,7 +2,8 @@
 //!
 //! The lock file names its holder (pid, run id, start time). A lock whose
 //! process is gone (a run killed with SIGKILL, a crashed machine) is stale
-//! and is taken over, so `--resume` after a crash needs no manual cleanup.
+//! and is taken over, so `--resume` after a crash needs no manual cleanup;
+//! the processes its holder left running are stopped first.
 
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -23,6 +24,9 @@ pub struct Lock {
     path: PathBuf,
     /// The holder it replaced, when it took over a stale lock.
     pub took_over: Option<Holder>,
+    /// How many processes the replaced holder had left running (stopped
+    /// before the lock was taken).
+    pub leftovers_stopped: usize,
 }
 
 impl Drop for Lock {
@@ -87,7 +91,8 @@ pub fn acquire(score_dir: &Path, run: &str) -> Result<Lock, LockError> {
         run: run.to_string(),
         since: super::journal::now_ms(),
     };
-    let mut took_over = None;
+    let mut took_over: Option<Holder> = None;
+    let mut leftovers_stopped = 0;
     // Two rounds: the second after removing a stale lock (if another
     // process wins the race in between, it holds the lock and we say so).
     for _ in 0..2 {
@@ -101,7 +106,11 @@ pub fn acquire(score_dir: &Path, run: &str) -> Result<Lock, LockError> {
                 file.write_all(text.as_bytes())
                     .and_then(|_| file.sync_all())
                     .map_err(|e| LockError::Io(e, path.clone()))?;
-                return Ok(Lock { path, took_over });
+                return Ok(Lock {
+                    path,
+                    took_over,
+                    leftovers_stopped,
+                });
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 match read_holder(&path) {
@@ -109,8 +118,15 @@ pub fn acquire(score_dir: &Path, run: &str) -> Result<Lock, LockError> {
                         return Err(LockError::Held { holder, path });
                     }
                     // Stale (its process is gone), ours, or unreadable (a
-                    // crash while writing it): take it over.
+                    // crash while writing it): take it over, once what its
+                    // holder left running (agents, checks) is stopped: they
+                    // would go on writing in the worktrees of the run.
                     stale => {
+                        if let Some(holder) = &stale
+                            && holder.pid != me.pid
+                        {
+                            leftovers_stopped += super::process::stop_leftovers(holder.pid);
+                        }
                         took_over = stale;
                         let _ = std::fs::remove_file(&path);
                     }

@@ -229,6 +229,8 @@ pub struct Finished {
     pub plan: Plan,
     /// The holder of a stale lock that was taken over.
     pub took_over: Option<lock::Holder>,
+    /// How many processes that holder had left running (now stopped).
+    pub leftovers_stopped: usize,
     /// The integration branch holding the parts' work, when the run used
     /// worktrees.
     pub branch: Option<String>,
@@ -418,12 +420,14 @@ pub async fn run(
         }
     }
     let took_over = lock.took_over.clone();
+    let leftovers_stopped = lock.leftovers_stopped;
     drop(lock);
     Ok(Finished {
         run,
         outcome,
         plan: Arc::try_unwrap(plan).unwrap_or_else(|p| (*p).clone()),
         took_over,
+        leftovers_stopped,
         branch,
         merged,
     })

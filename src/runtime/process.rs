@@ -5,9 +5,17 @@
 //! kills what it started too (a coding agent's shell, its test runner).
 //! The group is killed when the future running it is dropped: timeouts and
 //! Ctrl-C are implemented by dropping, everywhere in the runtime.
+//!
+//! A `score` process killed with SIGKILL cannot do that: its children run
+//! on, orphaned, in worktrees the next invocation is about to reuse. So
+//! every child carries the pid of the `score` process that started it in
+//! its environment ([`CONDUCTOR_ENV`]), inherited by whatever it starts in
+//! turn, and [`stop_leftovers`] finds them all by that mark when a stale
+//! lock is taken over.
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
 /// A command to run.
@@ -134,6 +142,7 @@ pub async fn run(spec: &ProcessSpec) -> Result<Exit, SpawnError> {
         .args(args)
         .current_dir(&spec.cwd)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(CONDUCTOR_ENV, std::process::id().to_string())
         .stdin(if spec.stdin.is_some() {
             Stdio::piped()
         } else {
@@ -164,6 +173,67 @@ pub async fn run(spec: &ProcessSpec) -> Result<Exit, SpawnError> {
     }
     guard.disarm();
     Ok(Exit::from_status(status))
+}
+
+/// The environment variable by which every child of the runtime (and its
+/// descendants) names the `score` process that started it.
+pub const CONDUCTOR_ENV: &str = "SCORE_CONDUCTOR_PID";
+
+/// Stops every process left running by the `score` process `conductor`,
+/// which is gone: the processes whose environment carries its mark. Waits
+/// (two seconds at most) until they have ended, so that nothing they do
+/// overlaps what the caller does next. Returns how many there were.
+///
+/// Reads `/proc`: on systems without it, finds nothing.
+pub fn stop_leftovers(conductor: u32) -> usize {
+    let mark = format!("{CONDUCTOR_ENV}={conductor}");
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut stopped = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me || pid == conductor || pid > i32::MAX as u32 {
+            continue;
+        }
+        // The environment the process started with; unreadable for other
+        // users' processes, which are not ours to stop anyway.
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ.split(|&b| b == 0).any(|var| var == mark.as_bytes()) {
+            // SAFETY: kill(2) has no memory effects; a process that is gone
+            // already makes it fail harmlessly.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGKILL);
+            }
+            stopped.push(pid);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && stopped.iter().any(|&pid| running(pid)) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stopped.len()
+}
+
+/// Whether process `pid` exists and is not a zombie (a zombie runs no code:
+/// it waits for its parent, here usually init, to reap it).
+fn running(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (command) state ...`: the command may contain anything, `)` too.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next())
+        .is_some_and(|state| !matches!(state, 'Z' | 'X' | 'x'))
 }
 
 /// The last `max_lines` lines of a file, at most `max_bytes` bytes of them,
@@ -250,6 +320,38 @@ mod tests {
         assert!(result.is_err(), "the command should have timed out");
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert!(!marker.exists(), "the grandchild survived the timeout");
+    }
+
+    #[tokio::test]
+    async fn children_carry_the_mark_of_their_conductor() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = spec(dir.path(), &["sh", "-c", "echo $SCORE_CONDUCTOR_PID"]);
+        run(&s).await.unwrap();
+        let printed = std::fs::read_to_string(dir.path().join("out")).unwrap();
+        assert_eq!(printed.trim(), std::process::id().to_string());
+    }
+
+    #[test]
+    fn leftovers_of_a_gone_conductor_are_stopped_with_their_descendants() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("marker");
+        // A conductor pid no live process has (pids stay below 2^22).
+        let gone = u32::MAX - std::process::id();
+        let script = format!("(sleep 1; touch '{}') & sleep 30", marker.display());
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env(CONDUCTOR_ENV, gone.to_string())
+            .spawn()
+            .unwrap();
+        // Let the shell start its background job.
+        std::thread::sleep(Duration::from_millis(200));
+        let stopped = stop_leftovers(gone);
+        assert!(stopped >= 2, "stopped {stopped}: the shell and its sleeps");
+        assert!(!running(child.id()));
+        child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(1200));
+        assert!(!marker.exists(), "a descendant survived");
+        assert_eq!(stop_leftovers(gone), 0);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! | `SCORE_WORKSPACE` | the workspace (also the working directory) |
 //! | `SCORE_TASK` | the task's id |
 //! | `SCORE_ATTEMPT` | the attempt number, from 1 |
+//! | `SCORE_CONDUCTOR_PID` | the `score` process (see [`crate::runtime::process`]) |
 //!
 //! The result is, in this order of preference: the JSON object written to
 //! `$SCORE_OUTPUT`; the last JSON object on standard output (see
