@@ -35,10 +35,12 @@
 //! go below on this machine: the cost of one `fdatasync` (the journal syncs
 //! once per batch of results before releasing dependants, so a chain pays
 //! one per task), of creating a small file (the runtime writes two per
-//! task), and how long tokio's `sleep(latency)` really takes (the mock's
-//! latency is a tokio sleep).
+//! task), and how long a mock attempt with the latency really takes (the
+//! mock's timer wakes it some tens of microseconds late).
 
 use score::plan::{self, Agent, Complexity, Plan, Provider, Schema, ScoreInfo, Task};
+use score::runtime::agent::{AttemptFiles, AttemptRequest, Performer};
+use score::runtime::agents::mock::MockAgent;
 use score::runtime::{self, Mode, RunContext, RunOptions, RunStatus};
 use serde_json::json;
 use std::cell::Cell;
@@ -175,7 +177,7 @@ fn run(options: &Options) -> Result<(), String> {
         micros(create_p90)
     );
     println!(
-        "- tokio `sleep({} ms)` in a multi-threaded runtime (mean of {}): {:.3} ms",
+        "- a mock attempt with `latency {} ms` (mean of {}): {:.3} ms",
         options.latency_ms,
         SLEEP_SAMPLES,
         sleep.as_secs_f64() * 1e3
@@ -298,14 +300,7 @@ fn build_plan(
     estimate_ms: u64,
     concurrency: Option<u32>,
 ) -> Result<Plan, String> {
-    // What the compiler writes for a part without outputs.
-    let result_schema = Schema::new(json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "additionalProperties": false,
-        "properties": {},
-        "required": [],
-        "type": "object",
-    }));
+    let result_schema = Schema::new(result_schema());
     let mut tasks: Vec<Task> = graph
         .deps
         .iter()
@@ -749,7 +744,7 @@ fn makespan(options: &Options, sleep: Duration, scratch: &Scratch) -> Result<(),
     println!(
         "Bound = max(critical path, total work / concurrency). Measured: `runtime::run` \
          in this process, median of {} runs. Timer floor: the bound with each {} ms replaced \
-         by the measured tokio sleep above.\n",
+         by the measured mock attempt above.\n",
         options.runs, options.latency_ms
     );
     println!(
@@ -953,19 +948,47 @@ fn fdatasync_cost(dir: &Path) -> Result<Duration, String> {
     Ok(median(&mut samples))
 }
 
-/// The mean real duration of tokio's `sleep(latency)`, as the mock sleeps.
+/// What the compiler writes as the result schema of a part without outputs.
+fn result_schema() -> serde_json::Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "additionalProperties": false,
+        "properties": {},
+        "required": [],
+        "type": "object",
+    })
+}
+
+/// The mean real duration of a mock attempt with this latency (no outputs):
+/// what each task of the makespan plans really takes, however the mock
+/// waits.
 fn sleep_cost(latency: Duration) -> Result<Duration, String> {
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start tokio: {e}"))?;
-    Ok(tokio.block_on(async {
+    let mock = MockAgent::new(latency, 0.0, 1);
+    let scratch = std::env::temp_dir().join("score-bench-mock");
+    let request = AttemptRequest {
+        task: "t".into(),
+        attempt: 1,
+        prompt: String::new(),
+        result_schema: result_schema(),
+        has_outputs: false,
+        workspace: scratch.clone(),
+        files: AttemptFiles::new(&scratch, "t", 1),
+        timeout: latency * 10,
+        seed: 1,
+    };
+    tokio.block_on(async {
         let start = Instant::now();
         for _ in 0..SLEEP_SAMPLES {
-            tokio::time::sleep(latency).await;
+            mock.perform(&request)
+                .await
+                .map_err(|e| format!("the mock failed: {e:?}"))?;
         }
-        start.elapsed() / SLEEP_SAMPLES as u32
-    }))
+        Ok(start.elapsed() / SLEEP_SAMPLES as u32)
+    })
 }
 
 /// Where the workspaces and plans go: fresh directories under one

