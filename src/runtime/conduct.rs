@@ -1,7 +1,7 @@
 //! The conductor: one loop that owns the run's state, dispatches ready
 //! tasks, journals what happens and releases dependants.
 //!
-//! Each dispatched task is a tokio task of its own ([`play`]) that runs its
+//! Each dispatched task is a tokio task of its own (`play`) that runs its
 //! attempts (agent, validation, checks, feedback and retries) and reports
 //! back over a channel. The conductor never polls: it sleeps until a report
 //! (or Ctrl-C) arrives, drains every report there is, journals them, makes
@@ -506,8 +506,15 @@ impl Conductor {
                         }
                         next = rx.try_recv().ok();
                     }
-                    // Durable before anything depends on it.
-                    self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
+                    // Durable before anything depends on it. A batch that
+                    // releases nothing (attempts starting, failures) needs
+                    // no sync of its own: the next one covers it, the run's
+                    // last at the latest, and a crash before then loses only
+                    // what a resume does again anyway. (Every record is
+                    // written at once, so killing the process loses none.)
+                    if !released.is_empty() || !acks.is_empty() {
+                        self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
+                    }
                     for ack in acks {
                         let _ = ack.send(());
                     }
