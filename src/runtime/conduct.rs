@@ -353,6 +353,10 @@ impl Conductor {
         let cache = self.use_cache.then(|| Cache::open(&self.cache_dir));
         let ctrl_c = cancel_signal();
         tokio::pin!(ctrl_c);
+        // What the last batch of reports finished: its dependants are
+        // released, and its acks sent, once the journal is synced.
+        let mut released: Vec<usize> = Vec::new();
+        let mut acks: Vec<tokio::sync::oneshot::Sender<()>> = Vec::new();
 
         loop {
             // Dispatch everything the limits allow.
@@ -407,6 +411,40 @@ impl Conductor {
                     agent_waiting[a] = true;
                 }
             }
+            // Durable before anything depends on it. The tasks dispatched
+            // above were ready already: they do not depend on this batch,
+            // so they need not wait for the sync. A batch that releases
+            // nothing (attempts starting, failures) needs no sync of its
+            // own: the next one covers it, the run's last at the latest,
+            // and a crash before then loses only what a resume does again
+            // anyway. (Every record is written at once, so killing the
+            // process loses none.)
+            if !released.is_empty() || !acks.is_empty() {
+                self.journal
+                    .sync()
+                    .map_err(|e| journal_error(&self.journal, e))?;
+                for ack in acks.drain(..) {
+                    let _ = ack.send(());
+                }
+                for i in released.drain(..) {
+                    for &d in &dependants[i] {
+                        unmet[d] -= 1;
+                        if unmet[d] == 0 && self.states[d].status == Status::Pending {
+                            self.states[d].status = Status::Ready;
+                            let a = agent_of[d];
+                            queues[a].push(Queued {
+                                remaining_ms: remaining_ms[d],
+                                order: std::cmp::Reverse(d),
+                            });
+                            if !agent_waiting[a] && running_per_agent[a] < agent_limit[a] {
+                                waiting_agents.push_back(a);
+                                agent_waiting[a] = true;
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
             // One approval question at a time.
             if !asking
                 && !cancelled
@@ -433,8 +471,6 @@ impl Conductor {
             tokio::select! {
                 msg = rx.recv() => {
                     let Some(msg) = msg else { break };
-                    let mut released = Vec::new();
-                    let mut acks = Vec::new();
                     let mut next = Some(msg);
                     // Drain every report there is before syncing once.
                     while let Some(msg) = next {
@@ -505,32 +541,6 @@ impl Conductor {
                             }
                         }
                         next = rx.try_recv().ok();
-                    }
-                    // Durable before anything depends on it. A batch that
-                    // releases nothing (attempts starting, failures) needs
-                    // no sync of its own: the next one covers it, the run's
-                    // last at the latest, and a crash before then loses only
-                    // what a resume does again anyway. (Every record is
-                    // written at once, so killing the process loses none.)
-                    if !released.is_empty() || !acks.is_empty() {
-                        self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
-                    }
-                    for ack in acks {
-                        let _ = ack.send(());
-                    }
-                    for i in released {
-                        for &d in &dependants[i] {
-                            unmet[d] -= 1;
-                            if unmet[d] == 0 && self.states[d].status == Status::Pending {
-                                self.states[d].status = Status::Ready;
-                                let a = agent_of[d];
-                                queues[a].push(Queued { remaining_ms: remaining_ms[d], order: std::cmp::Reverse(d) });
-                                if !agent_waiting[a] && running_per_agent[a] < agent_limit[a] {
-                                    waiting_agents.push_back(a);
-                                    agent_waiting[a] = true;
-                                }
-                            }
-                        }
                     }
                 }
                 _ = &mut ctrl_c, if !cancelled => {
