@@ -850,7 +850,7 @@ impl Conductor {
             worktree,
         }
         .encode(&self.cache_dir);
-        self.files.write(path, bytes);
+        self.files.append(path, bytes);
     }
 }
 

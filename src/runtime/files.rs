@@ -1,6 +1,6 @@
 //! Files the runtime writes beside the journal, off the conductor's loop:
 //! the copies of outputs (`outputs/TASK.json`) and the cache
-//! (`.score/cache/`).
+//! (`.score/cache/results.jsonl`).
 //!
 //! The journal is the commit point of a task's result; these files are
 //! conveniences derived from it (resume rewrites a lost output file from
@@ -8,10 +8,13 @@
 //! So they are written by a thread of their own, and the conductor never
 //! waits for a file system that can take milliseconds to create a file.
 //! Each file is written whole and renamed into place: a reader (or a crash)
-//! never sees half of one.
+//! never sees half of one. The cache is one file appended to, not a file
+//! per entry: creating files is what slows every other file operation down
+//! (the journal's syncs included) on a busy disk.
 
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -34,26 +37,86 @@ fn yield_to_the_conductor() {
 
 /// A background writer of whole files.
 pub struct FileWriter {
-    tx: Option<mpsc::Sender<(PathBuf, Vec<u8>)>>,
+    tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// What the writer thread does with some bytes.
+enum Job {
+    /// Writes a whole file (replacing it).
+    Whole(PathBuf, Vec<u8>),
+    /// Appends whole lines to a file.
+    Append(PathBuf, Vec<u8>),
+}
+
+/// The writer's state: directories made, files open for appending.
+#[derive(Default)]
+struct Writing {
+    made: HashSet<PathBuf>,
+    appending: HashMap<PathBuf, std::fs::File>,
+}
+
+impl Writing {
+    fn make_parent(&mut self, path: &Path) {
+        if let Some(dir) = path.parent()
+            && !self.made.contains(dir)
+        {
+            let _ = std::fs::create_dir_all(dir);
+            self.made.insert(dir.to_path_buf());
+        }
+    }
+
+    fn run(&mut self, job: Job) {
+        match job {
+            Job::Whole(path, bytes) => {
+                self.make_parent(&path);
+                write_whole(&path, &bytes);
+            }
+            Job::Append(path, bytes) => {
+                if !self.appending.contains_key(&path) {
+                    self.make_parent(&path);
+                    let Some(file) = open_for_lines(&path) else {
+                        return;
+                    };
+                    self.appending.insert(path.clone(), file);
+                }
+                if let Some(file) = self.appending.get_mut(&path) {
+                    let _ = file.write_all(&bytes);
+                }
+            }
+        }
+    }
+}
+
+/// Opens `path` to append lines to it; if a crash left its last line
+/// unfinished, ends that line first (the reader skips it) so that the next
+/// line is whole.
+fn open_for_lines(path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::FileExt;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut last = [0u8];
+    if len > 0 && file.read_exact_at(&mut last, len - 1).is_ok() && last[0] != b'\n' {
+        file.write_all(b"\n").ok()?;
+    }
+    Some(file)
 }
 
 impl FileWriter {
     pub fn start() -> FileWriter {
-        let (tx, rx) = mpsc::channel::<(PathBuf, Vec<u8>)>();
+        let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("score-files".into())
             .spawn(move || {
                 yield_to_the_conductor();
-                let mut made: HashSet<PathBuf> = HashSet::new();
-                for (path, bytes) in rx {
-                    if let Some(dir) = path.parent()
-                        && !made.contains(dir)
-                    {
-                        let _ = std::fs::create_dir_all(dir);
-                        made.insert(dir.to_path_buf());
-                    }
-                    write_whole(&path, &bytes);
+                let mut writing = Writing::default();
+                for job in rx {
+                    writing.run(job);
                 }
             })
             .ok();
@@ -63,20 +126,24 @@ impl FileWriter {
         }
     }
 
-    /// Writes `bytes` to `path` (soon; [`FileWriter::finish`] waits).
-    pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+    fn send(&self, job: Job) {
         match (&self.tx, &self.thread) {
             (Some(tx), Some(_)) => {
-                let _ = tx.send((path, bytes));
+                let _ = tx.send(job);
             }
             // No thread could be started: write here.
-            _ => {
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                write_whole(&path, &bytes);
-            }
+            _ => Writing::default().run(job),
         }
+    }
+
+    /// Writes `bytes` to `path` (soon; [`FileWriter::finish`] waits).
+    pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+        self.send(Job::Whole(path, bytes));
+    }
+
+    /// Appends `lines` (whole lines, each ending with a newline) to `path`.
+    pub fn append(&self, path: PathBuf, lines: Vec<u8>) {
+        self.send(Job::Append(path, lines));
     }
 
     /// Waits until everything sent has been written.
@@ -111,13 +178,17 @@ pub fn outputs_file(outputs: &Value) -> Vec<u8> {
     text.into_bytes()
 }
 
-/// The cache of accepted results: `.score/cache/HASH.INPUTS.json`, by what
-/// a task was and what it was given.
+/// The file of the cache, in the cache directory: one accepted result per
+/// line (a [`CacheEntry`]), the last line for a key winning.
+pub const CACHE_FILE: &str = "results.jsonl";
+
+/// The cache of accepted results, by what a task was (its hash) and what it
+/// was given (the hash of its inputs).
 pub struct Cache {
-    dir: PathBuf,
-    /// The entries there were when the run started (one directory read,
-    /// instead of a failing open per dispatched task).
-    names: HashSet<String>,
+    file: Option<std::fs::File>,
+    /// Where each key's latest entry is in the file (offset, length): read
+    /// once when the run starts; entries are parsed only when looked up.
+    index: HashMap<(String, String), (u64, usize)>,
 }
 
 /// A cached result: the run it came from and its outputs.
@@ -131,34 +202,68 @@ pub struct Cached {
     pub worktree: bool,
 }
 
-fn entry_name(hash: &str, inputs_hash: &str) -> String {
-    let short = &inputs_hash[..inputs_hash.len().min(16)];
-    format!("{hash}.{short}.json")
+/// The key of an entry: what an index of the file needs from each line.
+#[derive(serde::Deserialize)]
+struct Key {
+    hash: String,
+    inputs_hash: String,
 }
 
 impl Cache {
+    /// Reads the index of the cache in `dir`. An entry superseded by a later
+    /// one for the same key stays in the file until more than half the
+    /// lines are such: then the file is rewritten with the latest only.
     pub fn open(dir: &Path) -> Cache {
-        let names = std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let path = dir.join(CACHE_FILE);
+        let Ok(text) = std::fs::read(&path) else {
+            return Cache {
+                file: None,
+                index: HashMap::new(),
+            };
+        };
+        let mut index = HashMap::new();
+        let mut lines = 0usize;
+        let mut offset = 0usize;
+        for line in text.split_inclusive(|&b| b == b'\n') {
+            // A line a crash cut short (no newline) or that does not parse
+            // is no entry.
+            if line.ends_with(b"\n")
+                && let Ok(key) = serde_json::from_slice::<Key>(line)
+            {
+                index.insert((key.hash, key.inputs_hash), (offset as u64, line.len()));
+                lines += 1;
+            }
+            offset += line.len();
+        }
+        if lines > 64 && lines > 2 * index.len() {
+            let mut kept: Vec<(u64, usize)> = index.values().copied().collect();
+            kept.sort_unstable();
+            let mut compact = Vec::with_capacity(text.len() / 2);
+            let mut moved = HashMap::with_capacity(kept.len());
+            for &(start, len) in &kept {
+                moved.insert(start, compact.len() as u64);
+                compact.extend_from_slice(&text[start as usize..start as usize + len]);
+            }
+            write_whole(&path, &compact);
+            for place in index.values_mut() {
+                place.0 = moved[&place.0];
+            }
+        }
         Cache {
-            dir: dir.to_path_buf(),
-            names,
+            file: std::fs::File::open(&path).ok(),
+            index,
         }
     }
 
     /// The result cached for this task hash and these inputs, if any.
     pub fn lookup(&self, hash: &str, inputs_hash: &str) -> Option<Cached> {
-        let name = entry_name(hash, inputs_hash);
-        if !self.names.contains(&name) {
-            return None;
-        }
-        let text = std::fs::read_to_string(self.dir.join(name)).ok()?;
-        let value: Value = serde_json::from_str(&text).ok()?;
+        use std::os::unix::fs::FileExt;
+        let &(offset, len) = self
+            .index
+            .get(&(hash.to_string(), inputs_hash.to_string()))?;
+        let mut line = vec![0u8; len];
+        self.file.as_ref()?.read_exact_at(&mut line, offset).ok()?;
+        let value: Value = serde_json::from_slice(&line).ok()?;
         if value.get("hash")?.as_str()? != hash
             || value.get("inputs_hash")?.as_str()? != inputs_hash
         {
@@ -193,17 +298,16 @@ pub struct CacheEntry<'a> {
 }
 
 impl CacheEntry<'_> {
-    /// The path of the entry under the cache directory `dir`, and its bytes.
+    /// The cache file in the cache directory `dir`, and the entry's line.
     pub fn encode(&self, dir: &Path) -> (PathBuf, Vec<u8>) {
         let entry = serde_json::json!({
             "commit": self.commit, "hash": self.hash, "inputs_hash": self.inputs_hash,
             "outputs": self.outputs, "run": self.run, "task": self.task,
             "worktree": self.worktree,
         });
-        (
-            dir.join(entry_name(self.hash, self.inputs_hash)),
-            entry.to_string().into_bytes(),
-        )
+        let mut line = entry.to_string().into_bytes();
+        line.push(b'\n');
+        (dir.join(CACHE_FILE), line)
     }
 }
 
@@ -212,22 +316,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn entry(hash: &str, inputs: &str, run: &str, x: i64) -> (PathBuf, Vec<u8>, Value) {
+        let outputs = json!({ "x": x });
+        let (path, line) = CacheEntry {
+            hash,
+            inputs_hash: inputs,
+            run,
+            task: "t",
+            outputs: &outputs,
+            commit: Some("c0ffee"),
+            worktree: true,
+        }
+        .encode(Path::new("cache"));
+        (path, line, outputs)
+    }
+
     #[test]
     fn entries_written_are_found_by_the_next_run() {
         let dir = tempfile::tempdir().unwrap();
         let cache_dir = dir.path().join("cache");
         let mut writer = FileWriter::start();
-        let (path, bytes) = CacheEntry {
-            hash: "h1",
-            inputs_hash: "i1",
-            run: "r1",
-            task: "t",
-            outputs: &json!({"x": 1}),
-            commit: Some("c0ffee"),
-            worktree: true,
-        }
-        .encode(&cache_dir);
-        writer.write(path, bytes);
+        let (_, line, _) = entry("h1", "i1", "r1", 1);
+        writer.append(cache_dir.join(CACHE_FILE), line);
+        let (_, line, _) = entry("h2", "i2", "r1", 2);
+        writer.append(cache_dir.join(CACHE_FILE), line);
         writer.write(
             dir.path().join("outputs/t.json"),
             outputs_file(&json!({"x": 1})),
@@ -236,14 +348,54 @@ mod tests {
         let cache = Cache::open(&cache_dir);
         let hit = cache.lookup("h1", "i1").unwrap();
         assert_eq!(
-            (hit.run.as_str(), hit.commit.as_deref()),
-            ("r1", Some("c0ffee"))
+            (hit.run.as_str(), hit.commit.as_deref(), hit.worktree),
+            ("r1", Some("c0ffee"), true)
         );
         assert_eq!(hit.outputs, json!({"x": 1}));
+        assert_eq!(cache.lookup("h2", "i2").unwrap().outputs, json!({"x": 2}));
         assert!(cache.lookup("h1", "other").is_none());
         let saved = std::fs::read_to_string(dir.path().join("outputs/t.json")).unwrap();
         assert_eq!(saved, "{\n  \"x\": 1\n}\n");
-        // No temporary file is left behind.
+        // One file, no temporary file left behind.
         assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_and_the_next_entry_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CACHE_FILE);
+        let (_, first, _) = entry("h1", "i1", "r1", 1);
+        let (_, second, _) = entry("h2", "i2", "r1", 2);
+        let mut text = first.clone();
+        text.extend_from_slice(&second[..second.len() / 2]);
+        std::fs::write(&file, &text).unwrap();
+        let cache = Cache::open(dir.path());
+        assert!(cache.lookup("h1", "i1").is_some());
+        assert!(cache.lookup("h2", "i2").is_none());
+        let mut writer = FileWriter::start();
+        writer.append(file.clone(), second);
+        writer.finish();
+        let cache = Cache::open(dir.path());
+        assert_eq!(cache.lookup("h2", "i2").unwrap().outputs, json!({"x": 2}));
+    }
+
+    #[test]
+    fn the_latest_entry_wins_and_superseded_ones_are_compacted_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CACHE_FILE);
+        let mut text = Vec::new();
+        for run in 0..100 {
+            for key in ["a", "b"] {
+                text.extend(entry(key, "i", &format!("r{run}"), run).1);
+            }
+        }
+        std::fs::write(&file, &text).unwrap();
+        let cache = Cache::open(dir.path());
+        assert_eq!(cache.lookup("a", "i").unwrap().run, "r99");
+        assert_eq!(cache.lookup("b", "i").unwrap().outputs, json!({"x": 99}));
+        let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        assert_eq!(lines, 2, "compacted to the latest entry per key");
+        let again = Cache::open(dir.path());
+        assert_eq!(again.lookup("a", "i").unwrap().run, "r99");
     }
 }
