@@ -34,7 +34,7 @@
 //! Three calibrations come first, because they set floors no scheduler can
 //! go below on this machine: the cost of one `fdatasync` (the journal syncs
 //! once per batch of results before releasing dependants, so a chain pays
-//! one per task), of creating a small file (the runtime writes two per
+//! one per task), of creating a small file (the runtime writes one per
 //! task), and how long a mock attempt with the latency really takes (the
 //! mock's timer wakes it some tens of microseconds late).
 
@@ -172,7 +172,7 @@ fn run(options: &Options) -> Result<(), String> {
     );
     println!(
         "- creating, writing and closing a small file (as the runtime writes each task's \
-         output and cache entry), {CREATE_SAMPLES} files: median {:.0} µs, 90th percentile {:.0} µs",
+         outputs file), {CREATE_SAMPLES} files: median {:.0} µs, 90th percentile {:.0} µs",
         micros(create),
         micros(create_p90)
     );
