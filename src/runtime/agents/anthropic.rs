@@ -82,16 +82,8 @@ impl Performer for AnthropicAgent {
     ) -> BoxFuture<'a, Result<Reply, AgentError>> {
         Box::pin(async move {
             let body = self.body(request);
-            let post = Post {
-                url: &self.url,
-                headers: self.headers()?,
-                body: &body,
-                key: self.config.key.as_ref(),
-                key_env: self.config.key_env.as_deref(),
-                transcript: &request.files.transcript,
-                budget: request.timeout,
-                seed: request.seed,
-            };
+            let key = (self.config.key.as_ref(), self.config.key_env.as_deref());
+            let post = Post::for_attempt(&self.url, self.headers()?, &body, key, request);
             let message = self.http.post_json(&post, read_message).await?;
             message.reply(request.has_outputs, self.max_tokens())
         })

@@ -18,7 +18,7 @@
 
 use super::Secret;
 use super::extract::extract_result;
-use crate::runtime::agent::AgentError;
+use crate::runtime::agent::{AgentError, AttemptRequest};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 use serde_json::{Value, json};
@@ -142,6 +142,29 @@ pub struct Post<'a> {
     pub budget: Duration,
     /// Varies the jitter between tasks.
     pub seed: u64,
+}
+
+impl<'a> Post<'a> {
+    /// The request of one attempt: its transcript file, its timeout and its
+    /// seed come from the attempt.
+    pub fn for_attempt(
+        url: &'a str,
+        headers: HeaderMap,
+        body: &'a Value,
+        key: (Option<&'a Secret>, Option<&'a str>),
+        attempt: &'a AttemptRequest,
+    ) -> Post<'a> {
+        Post {
+            url,
+            headers,
+            body,
+            key: key.0,
+            key_env: key.1,
+            transcript: &attempt.files.transcript,
+            budget: attempt.timeout,
+            seed: attempt.seed,
+        }
+    }
 }
 
 /// A JSON-over-HTTP client with the retries described in the module
