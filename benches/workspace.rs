@@ -1,13 +1,14 @@
 //! Per-part overhead of the workspace library on a repository of 5 000
-//! files with 50 parts: worktree creation, changes + enforcement, commit,
-//! merge into the integration branch, and release of the worktree.
+//! files with 50 parts: the part's private checkout (outside the
+//! repository), changes + enforcement, commit, merge into the integration
+//! branch, and release of the checkout.
 //! Target (workspace issue): under 150 ms per part.
 //!
 //! Run with `cargo bench --bench workspace`. Prints a Markdown table:
-//! - `sequential`: one part at a time, recycled worktrees (a chain of parts);
+//! - `sequential`: one part at a time, recycled checkouts (a chain of parts);
 //! - `waves of 5`: five parts at a time in threads, merged in order after
-//!   each wave (a wide DAG), recycled worktrees;
-//! - `fresh worktrees`: one at a time, each removed instead of released, so
+//!   each wave (a wide DAG), recycled checkouts;
+//! - `fresh checkouts`: one at a time, each removed instead of released, so
 //!   every part pays a full checkout (what recycling saves).
 
 use score::glob::Glob;
@@ -84,18 +85,18 @@ impl std::ops::AddAssign for Phases {
     }
 }
 
-/// One part up to its commit: a worktree, an agent's writes in the part's
+/// One part up to its commit: a checkout, an agent's writes in the part's
 /// own module (two new files, one modified), changes and enforcement.
 fn work(
     repo: &Repo,
     run: &str,
     part: usize,
     phases: &mut Phases,
-) -> (score::workspace::Worktree, String) {
+) -> (score::workspace::Checkout, String) {
     let t = Instant::now();
     let wt = repo
-        .add_worktree(run, &format!("p{part:02}"))
-        .expect("worktree");
+        .checkout(run, &format!("p{part:02}"))
+        .expect("checkout");
     phases.create += t.elapsed();
     let module = format!("src/m{part:03}");
     std::fs::write(wt.path().join(&module).join("new_a.rs"), "pub fn a() {}\n").unwrap();
@@ -123,7 +124,7 @@ fn work(
 fn finish(
     repo: &Repo,
     branch: &str,
-    wt: score::workspace::Worktree,
+    wt: score::workspace::Checkout,
     commit: &str,
     recycle: bool,
     phases: &mut Phases,
@@ -137,9 +138,9 @@ fn finish(
     phases.merge += t.elapsed();
     let t = Instant::now();
     if recycle {
-        repo.release_worktree(wt).expect("release");
+        repo.release_checkout(wt).expect("release");
     } else {
-        repo.remove_worktree(wt).expect("remove");
+        repo.remove_checkout(wt).expect("remove");
     }
     phases.release += t.elapsed();
 }
@@ -188,7 +189,14 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let dir = build_repo();
-    let repo = Arc::new(Repo::open(dir.path()).expect("open"));
+    // The checkouts on the same file system as the repository.
+    let sandboxes = tempfile::tempdir_in(dir.path().parent().expect("a parent")).expect("temp dir");
+    let repo = Arc::new(
+        Repo::open(dir.path())
+            .expect("open")
+            .with_sandboxes(sandboxes.path())
+            .expect("sandboxes outside the repository"),
+    );
     println!(
         "Repository: {FILES} files in `{}`; {PARTS} parts; each part writes 2 files and changes 1.\n",
         dir.path().display()
@@ -199,7 +207,7 @@ fn main() {
         ("sequential, recycled", sequential(&repo, "seq", true)),
         ("waves of 5, recycled", waves(&repo, "waves", 5)),
         (
-            "sequential, fresh worktrees",
+            "sequential, fresh checkouts",
             sequential(&repo, "fresh", false),
         ),
     ];

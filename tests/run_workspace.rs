@@ -17,6 +17,23 @@ use runs::*;
 #[path = "support/llm_server.rs"]
 mod llm_server;
 
+/// Every file below `dir`, as paths.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    found
+}
+
 fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();
     cmd.current_dir(dir).env_remove("CI");
@@ -277,7 +294,9 @@ fn a_workspace_inside_a_repository_and_merge_and_clean() {
     git_init(repo.path());
     // Changes outside the workspace do not make it dirty.
     write(repo.path(), "elsewhere.txt", "changed\n");
+    let sandboxes = tempfile::tempdir().unwrap();
     score(&dir)
+        .env("SCORE_SANDBOX_DIR", sandboxes.path())
         .args(["run", "s.score", "--keep-worktrees"])
         .assert()
         .success();
@@ -289,13 +308,26 @@ fn a_workspace_inside_a_repository_and_merge_and_clean() {
         ),
         "written by api"
     );
-    assert!(git(repo.path(), &["worktree", "list"]).lines().count() > 1);
+    // The parts' checkouts are outside the repository, kept on request.
+    let kept = walk(sandboxes.path());
+    assert!(
+        kept.iter()
+            .any(|p| p.ends_with("parts/api/sub/project/api/out.txt")),
+        "{kept:?}"
+    );
+    assert_eq!(git(repo.path(), &["worktree", "list"]).lines().count(), 1);
+    // `sub/.score` is not untracked: the runtime's directory ignores itself.
+    assert_eq!(
+        git(repo.path(), &["status", "--porcelain", "--", "sub"]),
+        ""
+    );
     score(&dir)
+        .env("SCORE_SANDBOX_DIR", sandboxes.path())
         .args(["clean"])
         .assert()
         .success()
         .stdout(predicate::str::contains("removed"));
-    assert_eq!(git(repo.path(), &["worktree", "list"]).lines().count(), 1);
+    assert!(walk(sandboxes.path()).is_empty());
     // --merge brings the result into the checked-out branch.
     git(repo.path(), &["checkout", "-q", "--", "elsewhere.txt"]);
     score(&dir)

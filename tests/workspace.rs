@@ -3,8 +3,8 @@
 
 use score::glob::Glob;
 use score::workspace::{
-    Change, ChangeKind, FileEdit, MergeOutcome, Repo, WorkspaceError, enforce, integration_branch,
-    merge_message, part_commit_message, violating_paths, violation_feedback,
+    Change, ChangeKind, FileEdit, MergeOutcome, Repo, Rule, WorkspaceError, enforce,
+    integration_branch, merge_message, part_commit_message, violating_paths, violation_feedback,
 };
 use std::path::Path;
 use std::process::Command;
@@ -49,9 +49,33 @@ fn read(dir: &Path, path: &str) -> Option<String> {
     std::fs::read_to_string(dir.join(path)).ok()
 }
 
+/// A repository in a temporary directory, and a temporary directory for
+/// its runs' checkouts (outside it, as always).
+struct TestRepo {
+    dir: tempfile::TempDir,
+    sandboxes: tempfile::TempDir,
+}
+
+impl TestRepo {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The repository, with its runs' checkouts in `self.sandboxes`.
+    fn open(&self) -> Repo {
+        Repo::open(self.path())
+            .unwrap()
+            .with_sandboxes(self.sandboxes.path())
+            .unwrap()
+    }
+}
+
 /// A repository with `files` committed on `main`.
-fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+fn repo_with(files: &[(&str, &str)]) -> TestRepo {
+    let dir = TestRepo {
+        dir: tempfile::tempdir().unwrap(),
+        sandboxes: tempfile::tempdir().unwrap(),
+    };
     git(dir.path(), &["init", "-q"]);
     for (path, content) in files {
         write(dir.path(), path, content);
@@ -61,7 +85,7 @@ fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-fn standard_repo() -> tempfile::TempDir {
+fn standard_repo() -> TestRepo {
     repo_with(&[
         ("README.md", "# project\n"),
         ("src/lib.rs", "pub fn a() {}\n"),
@@ -77,10 +101,7 @@ fn globs(patterns: &[&str]) -> Vec<Glob> {
 }
 
 fn change(path: &str, kind: ChangeKind) -> Change {
-    Change {
-        path: path.to_string(),
-        kind,
-    }
+    Change::new(path, kind)
 }
 
 /// `git ls-tree` of a revision: the file paths.
@@ -140,7 +161,7 @@ fn a_subdirectory_of_a_repository_is_refused() {
 fn dirty_paths_see_user_changes_but_not_score_files_or_ignored_ones() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     assert_eq!(repo.root(), root.canonicalize().unwrap());
     // `.score/` is excluded through info/exclude, not the user's .gitignore.
     write(root, ".score/runs/r1/events.jsonl", "{}\n");
@@ -152,7 +173,7 @@ fn dirty_paths_see_user_changes_but_not_score_files_or_ignored_ones() {
     let exclude = read(root, ".git/info/exclude").unwrap();
     assert_eq!(exclude.matches("/.score/").count(), 1, "{exclude}");
     // Opening again does not add the line twice.
-    Repo::open(root).unwrap();
+    dir.open();
     let exclude = read(root, ".git/info/exclude").unwrap();
     assert_eq!(exclude.matches("/.score/").count(), 1, "{exclude}");
 
@@ -175,7 +196,7 @@ fn dirty_paths_see_user_changes_but_not_score_files_or_ignored_ones() {
 #[test]
 fn head_and_branch_are_reported() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     let head = git(dir.path(), &["rev-parse", "HEAD"]);
     assert_eq!(repo.head_commit().unwrap(), head);
     assert_eq!(repo.current_branch().unwrap().as_deref(), Some("main"));
@@ -187,7 +208,7 @@ fn head_and_branch_are_reported() {
 fn the_integration_branch_starts_at_head_and_survives_a_resume() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let head = repo.head_commit().unwrap();
     assert_eq!(repo.create_integration_branch("r1").unwrap(), "score/r1");
     assert_eq!(git(root, &["rev-parse", "score/r1"]), head);
@@ -207,7 +228,7 @@ fn the_integration_branch_starts_at_head_and_survives_a_resume() {
 fn a_branch_named_score_blocks_the_integration_branch_with_a_clear_message() {
     let dir = standard_repo();
     git(dir.path(), &["branch", "score"]);
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     let error = repo.create_integration_branch("r1").unwrap_err();
     assert!(
         matches!(&error, WorkspaceError::BranchNamespaceTaken { blocking, .. } if blocking == "score"),
@@ -217,31 +238,39 @@ fn a_branch_named_score_blocks_the_integration_branch_with_a_clear_message() {
 }
 
 #[test]
-fn worktrees_start_from_the_integration_branch_tip() {
+fn checkouts_start_from_the_integration_branch_tip_outside_the_repository() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
-    let missing = repo.add_worktree("r1", "api").unwrap_err();
+    let repo = dir.open();
+    let missing = repo.checkout("r1", "api").unwrap_err();
     assert!(
         matches!(missing, WorkspaceError::BranchNotFound { .. }),
         "{missing:?}"
     );
     repo.create_integration_branch("r1").unwrap();
-    let wt = repo.add_worktree("r1", "api").unwrap();
-    assert_eq!(
-        wt.path(),
-        root.canonicalize().unwrap().join(".score/worktrees/r1/api")
-    );
-    assert_eq!(wt.branch(), "score-parts/r1/api");
+    let wt = repo.checkout("r1", "api").unwrap();
+    assert_eq!(wt.path(), dir.sandboxes.path().join("r1/parts/api"));
+    assert!(!wt.path().starts_with(root));
+    assert_eq!(wt.tmp_dir(), dir.sandboxes.path().join("r1/tmp/api"));
+    assert!(wt.tmp_dir().is_dir());
+    assert_eq!(wt.commit_ref(), "refs/score/r1/api");
     assert_eq!(wt.base(), repo.head_commit().unwrap());
     assert_eq!(read(wt.path(), "src/lib.rs").unwrap(), "pub fn a() {}\n");
+    // The agent's own repository: on a branch named after the part, at the
+    // base, clean; not the user's.
+    assert_eq!(git(wt.path(), &["symbolic-ref", "--short", "HEAD"]), "api");
+    assert_eq!(git(wt.path(), &["rev-parse", "HEAD"]), wt.base());
+    assert_eq!(git(wt.path(), &["status", "--porcelain"]), "");
     assert_eq!(
-        git(wt.path(), &["symbolic-ref", "--short", "HEAD"]),
-        "score-parts/r1/api"
+        git(wt.path(), &["rev-parse", "--absolute-git-dir"]),
+        wt.path().join(".git").to_string_lossy()
     );
     assert!(wt.changes().unwrap().is_empty());
-    // The worktree does not make the user's checkout dirty.
+    // The checkout neither makes the user's checkout dirty nor adds a
+    // worktree or a branch to the user's repository.
     assert!(repo.dirty_paths().unwrap().is_empty());
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
+    assert_eq!(git(root, &["branch", "--list", "score-parts/*"]), "");
 }
 
 #[test]
@@ -257,9 +286,9 @@ fn changes_cover_added_modified_deleted_renamed_untracked_and_skip_ignored() {
         ("script.sh", "echo hi\n"),
         (".gitignore", "target/\n"),
     ]);
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "t").unwrap();
+    let wt = repo.checkout("r", "t").unwrap();
     let p = wt.path();
     write(p, "edit.txt", "two\n");
     std::fs::remove_file(p.join("gone.txt")).unwrap();
@@ -296,9 +325,9 @@ fn changes_cover_added_modified_deleted_renamed_untracked_and_skip_ignored() {
 #[test]
 fn changes_include_commits_the_agent_made_itself() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "t").unwrap();
+    let wt = repo.checkout("r", "t").unwrap();
     write(wt.path(), "src/api/new.rs", "new\n");
     git(wt.path(), &["add", "-A"]);
     git(wt.path(), &["commit", "-q", "-m", "agent commit"]);
@@ -310,15 +339,17 @@ fn changes_include_commits_the_agent_made_itself() {
             change("src/api/new.rs", ChangeKind::Added)
         ]
     );
-    // The part's commit squashes the agent's commit: one commit on the base.
+    // The part's commit has the files, not the agent's history: one commit
+    // on the base, at the part's ref.
     let commit = wt.commit("part t").unwrap().unwrap();
+    assert_eq!(git(dir.path(), &["rev-parse", "refs/score/r/t"]), commit);
     assert_eq!(
-        git(wt.path(), &["rev-parse", &format!("{commit}^")]),
+        git(dir.path(), &["rev-parse", &format!("{commit}^")]),
         wt.base()
     );
     assert_eq!(
         git(
-            wt.path(),
+            dir.path(),
             &["rev-list", "--count", &format!("{}..{commit}", wt.base())]
         ),
         "1"
@@ -328,9 +359,9 @@ fn changes_include_commits_the_agent_made_itself() {
 #[test]
 fn a_violation_is_found_rolled_back_and_explained() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     let p = wt.path();
     let owns = globs(&["src/api/**"]);
     write(p, "src/api/handler.rs", "fn h() {}\n"); // owned
@@ -363,9 +394,9 @@ fn a_violation_is_found_rolled_back_and_explained() {
 #[test]
 fn rollback_undoes_a_rename_out_of_the_owned_area_and_file_directory_swaps() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     let p = wt.path();
     std::fs::rename(p.join("docs/guide.md"), p.join("src/api/guide.md")).unwrap();
     // README.md becomes a directory.
@@ -394,9 +425,9 @@ fn rollback_undoes_a_rename_out_of_the_owned_area_and_file_directory_swaps() {
 #[test]
 fn edits_write_diff_and_delete_files() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "docs").unwrap();
+    let wt = repo.checkout("r", "docs").unwrap();
     let p = wt.path();
     let edits = vec![
         FileEdit::write("docs/new/page.md", "# page\n"),
@@ -458,9 +489,9 @@ fn edits_write_diff_and_delete_files() {
 #[test]
 fn bad_edits_are_refused_each_with_a_message_and_nothing_is_applied() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "docs").unwrap();
+    let wt = repo.checkout("r", "docs").unwrap();
     let p = wt.path();
     let edits = vec![
         FileEdit::write("docs/ok.md", "fine\n"),
@@ -530,9 +561,9 @@ fn bad_edits_are_refused_each_with_a_message_and_nothing_is_applied() {
 fn edits_never_go_through_symbolic_links() {
     let dir = standard_repo();
     let outside = tempfile::tempdir().unwrap();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "docs").unwrap();
+    let wt = repo.checkout("r", "docs").unwrap();
     std::os::unix::fs::symlink(outside.path(), wt.path().join("docs/link")).unwrap();
     let error = wt
         .apply_edits(&[FileEdit::write("docs/link/x.txt", "x")])
@@ -553,7 +584,7 @@ fn edits_never_go_through_symbolic_links() {
 fn parallel_parts_in_disjoint_directories_merge_into_one_branch() {
     let dir = standard_repo();
     let root = dir.path().to_path_buf();
-    let repo = Arc::new(Repo::open(&root).unwrap());
+    let repo = Arc::new(dir.open());
     let branch = repo.create_integration_branch("r").unwrap();
     let parts = ["alpha", "beta", "gamma", "delta"];
     let handles: Vec<_> = parts
@@ -561,7 +592,7 @@ fn parallel_parts_in_disjoint_directories_merge_into_one_branch() {
         .map(|&part| {
             let repo = Arc::clone(&repo);
             std::thread::spawn(move || {
-                let wt = repo.add_worktree("r", part).unwrap();
+                let wt = repo.checkout("r", part).unwrap();
                 write(wt.path(), &format!("parts/{part}/lib.rs"), part);
                 write(wt.path(), &format!("parts/{part}/more/x.txt"), "x");
                 let changes = wt.changes().unwrap();
@@ -583,7 +614,7 @@ fn parallel_parts_in_disjoint_directories_merge_into_one_branch() {
         };
         assert_eq!(git(&root, &["rev-parse", &format!("{merge}^2")]), *commit);
         merged.push(merge);
-        repo.release_worktree(wt.clone()).unwrap();
+        repo.release_checkout(wt.clone()).unwrap();
     }
     let files = files_of(&root, &branch);
     for part in parts {
@@ -617,11 +648,11 @@ fn parallel_parts_in_disjoint_directories_merge_into_one_branch() {
 fn concurrent_merges_into_one_branch_all_land() {
     let dir = standard_repo();
     let root = dir.path().to_path_buf();
-    let repo = Arc::new(Repo::open(&root).unwrap());
+    let repo = Arc::new(dir.open());
     let branch = repo.create_integration_branch("r").unwrap();
     let commits: Vec<String> = (0..6)
         .map(|i| {
-            let wt = repo.add_worktree("r", &format!("p{i}")).unwrap();
+            let wt = repo.checkout("r", &format!("p{i}")).unwrap();
             write(wt.path(), &format!("out/p{i}.txt"), "x");
             wt.commit("part").unwrap().unwrap()
         })
@@ -652,10 +683,10 @@ fn concurrent_merges_into_one_branch_all_land() {
 fn a_conflict_names_the_paths_and_leaves_the_branch_unchanged() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let a = repo.add_worktree("r", "a").unwrap();
-    let b = repo.add_worktree("r", "b").unwrap();
+    let a = repo.checkout("r", "a").unwrap();
+    let b = repo.checkout("r", "b").unwrap();
     write(a.path(), "README.md", "# from a\n");
     write(a.path(), "shared/new.txt", "a\n");
     write(b.path(), "README.md", "# from b\n");
@@ -687,15 +718,13 @@ fn a_conflict_names_the_paths_and_leaves_the_branch_unchanged() {
 fn merging_and_committing_again_change_nothing() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     assert_eq!(wt.commit("nothing").unwrap(), None, "no changes, no commit");
     write(wt.path(), "src/api/x.rs", "x\n");
     let commit = wt.commit("api").unwrap().unwrap();
-    // A resumed run commits again: the same commit.
-    assert_eq!(wt.commit("api").unwrap().as_deref(), Some(commit.as_str()));
-    assert_eq!(wt.committed().unwrap().as_deref(), Some(commit.as_str()));
+    assert_eq!(git(root, &["rev-parse", &wt.commit_ref()]), commit);
     let MergeOutcome::Merged { commit: merge } = repo.merge(&branch, &commit, "m").unwrap() else {
         panic!("merged");
     };
@@ -705,7 +734,7 @@ fn merging_and_committing_again_change_nothing() {
         MergeOutcome::UpToDate
     );
     assert_eq!(
-        repo.merge(&branch, wt.branch(), "m").unwrap(),
+        repo.merge(&branch, &wt.commit_ref(), "m").unwrap(),
         MergeOutcome::UpToDate
     );
     assert_eq!(git(root, &["rev-parse", &branch]), merge);
@@ -720,108 +749,117 @@ fn merging_and_committing_again_change_nothing() {
 }
 
 #[test]
-fn a_resumed_worktree_is_reset_to_its_recorded_base_or_recreated() {
+fn a_checkout_made_again_trusts_nothing_that_was_there() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
-    let base = wt.base().to_string();
+    let wt = repo.checkout("r", "api").unwrap();
     write(wt.path(), "src/api/half.rs", "half done\n");
     write(wt.path(), "src/lib.rs", "broken\n");
     write(wt.path(), "target/cache.bin", "build output\n");
+    write(wt.tmp_dir(), "scratch", "x\n");
+    // What an agent may plant in its own repository.
+    write(wt.path(), ".git/hooks/post-commit", "#!/bin/sh\nexit 1\n");
+    write(
+        wt.path(),
+        ".git/refs/heads/api",
+        "0000000000000000000000000000000000000000\n",
+    );
 
     // Another part merges meanwhile: the integration branch moves on.
-    let other = repo.add_worktree("r", "db").unwrap();
+    let other = repo.checkout("r", "db").unwrap();
     write(other.path(), "src/db/x.rs", "x\n");
     let c = other.commit("db").unwrap().unwrap();
     repo.merge(&branch, &c, "merge db").unwrap();
 
-    // Resume, picking up the agent's files as they are.
-    let found = repo
-        .open_worktree("r", "api")
-        .unwrap()
-        .expect("the worktree exists");
-    assert_eq!(found.base(), base);
-    assert_eq!(
-        read(found.path(), "src/api/half.rs").unwrap(),
-        "half done\n"
-    );
-    assert_eq!(
-        repo.open_worktree("r", "nope")
-            .unwrap()
-            .map(|w| w.path().to_path_buf()),
-        None
-    );
-
-    // A fresh attempt: back to the recorded base, build output kept.
-    let again = repo.add_worktree("r", "api").unwrap();
-    assert_eq!(again.base(), base);
+    // Resume after a crash: a fresh checkout of the branch as it is now.
+    let again = repo.checkout("r", "api").unwrap();
+    assert_eq!(again.base(), git(root, &["rev-parse", &branch]));
+    assert_eq!(read(again.path(), "src/db/x.rs").unwrap(), "x\n");
     assert!(!again.path().join("src/api/half.rs").exists());
+    assert!(!again.path().join("target/cache.bin").exists());
+    assert!(!again.tmp_dir().join("scratch").exists());
+    assert!(!again.path().join(".git/hooks/post-commit").exists());
     assert_eq!(read(again.path(), "src/lib.rs").unwrap(), "pub fn a() {}\n");
-    assert!(
-        !again.path().join("src/db/x.rs").exists(),
-        "still the old base"
-    );
-    assert_eq!(
-        read(again.path(), "target/cache.bin").unwrap(),
-        "build output\n"
-    );
+    assert_eq!(git(again.path(), &["rev-parse", "HEAD"]), again.base());
     assert!(again.changes().unwrap().is_empty());
 
-    // A crash before the base was recorded: the worktree is recreated from
-    // the integration branch's current tip.
-    let admin = git(again.path(), &["rev-parse", "--absolute-git-dir"]);
-    std::fs::remove_file(Path::new(&admin).join("score-base")).unwrap();
-    let recreated = repo.add_worktree("r", "api").unwrap();
-    assert_eq!(recreated.base(), git(root, &["rev-parse", &branch]));
-    assert_eq!(read(recreated.path(), "src/db/x.rs").unwrap(), "x\n");
-
-    // Its directory deleted by hand: recreated as well.
-    std::fs::remove_dir_all(recreated.path()).unwrap();
-    let fresh = repo.add_worktree("r", "api").unwrap();
+    // Its directory deleted by hand: made again.
+    std::fs::remove_dir_all(again.path()).unwrap();
+    let fresh = repo.checkout("r", "api").unwrap();
     assert_eq!(read(fresh.path(), "README.md").unwrap(), "# project\n");
 }
 
 #[test]
-fn released_worktrees_are_recycled_for_the_next_part() {
+fn a_replaced_checkout_directory_is_never_touched() {
+    let dir = standard_repo();
+    let repo = dir.open();
+    repo.create_integration_branch("r").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
+    // The part replaces its own directory with a link to the user's
+    // checkout (what an unconfined agent could do).
+    write(dir.path(), "user-file.txt", "precious\n");
+    std::fs::remove_dir_all(wt.path()).unwrap();
+    std::os::unix::fs::symlink(dir.path(), wt.path()).unwrap();
+    for error in [
+        wt.changes().unwrap_err(),
+        wt.rollback(&["README.md"]).unwrap_err(),
+        wt.commit("x").unwrap_err(),
+    ] {
+        assert!(
+            matches!(error, WorkspaceError::CheckoutReplaced { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("a symbolic link"), "{error}");
+    }
+    // Released or removed, the link goes, not what it points at.
+    repo.release_checkout(wt.clone()).unwrap();
+    assert!(std::fs::symlink_metadata(wt.path()).is_err());
+    assert_eq!(read(dir.path(), "user-file.txt").unwrap(), "precious\n");
+    assert_eq!(read(dir.path(), "README.md").unwrap(), "# project\n");
+}
+
+#[test]
+fn released_checkouts_are_recycled_clean_for_the_next_part() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let first = repo.add_worktree("r", "first").unwrap();
+    let first = repo.checkout("r", "first").unwrap();
     write(first.path(), "first/done.txt", "1\n");
     write(first.path(), "target/cache.bin", "ignored build output\n");
     let c = first.commit("first").unwrap().unwrap();
     repo.merge(&branch, &c, "merge first").unwrap();
     write(first.path(), "stray-untracked.txt", "after the commit\n");
+    write(first.path(), "src/lib.rs", "changed after the commit\n");
     let old_path = first.path().to_path_buf();
-    repo.release_worktree(first).unwrap();
+    repo.release_checkout(first).unwrap();
     assert!(!old_path.exists());
-    assert!(repo.open_worktree("r", "first").unwrap().is_none());
 
-    let second = repo.add_worktree("r", "second").unwrap();
-    assert_eq!(
-        second.path(),
-        root.canonicalize()
-            .unwrap()
-            .join(".score/worktrees/r/second")
-    );
+    let second = repo.checkout("r", "second").unwrap();
+    assert_eq!(second.path(), dir.sandboxes.path().join("r/parts/second"));
     assert_eq!(second.base(), git(root, &["rev-parse", &branch]));
     assert_eq!(read(second.path(), "first/done.txt").unwrap(), "1\n");
+    assert_eq!(
+        read(second.path(), "src/lib.rs").unwrap(),
+        "pub fn a() {}\n"
+    );
     assert!(!second.path().join("stray-untracked.txt").exists());
     assert!(
-        second.path().join("target/cache.bin").exists(),
-        "ignored files survive"
+        !second.path().join("target/cache.bin").exists(),
+        "nothing ignored carries over from another part"
     );
     assert!(second.changes().unwrap().is_empty());
     assert_eq!(
         git(second.path(), &["symbolic-ref", "--short", "HEAD"]),
-        "score-parts/r/second"
+        "second"
     );
-    // Nothing left in the pool, which is git-registered at the new place.
-    let list = git(root, &["worktree", "list", "--porcelain"]);
-    assert!(!list.contains(".pool"), "{list}");
+    // Nothing left in the pool.
+    let pool: Vec<_> = std::fs::read_dir(dir.sandboxes.path().join("r/pool"))
+        .unwrap()
+        .collect();
+    assert!(pool.is_empty(), "{pool:?}");
     write(second.path(), "second/x.txt", "2\n");
     let c2 = second.commit("second").unwrap().unwrap();
     assert!(matches!(
@@ -831,11 +869,11 @@ fn released_worktrees_are_recycled_for_the_next_part() {
 }
 
 #[test]
-fn an_agent_made_git_repository_is_reported() {
+fn an_agent_made_git_repository_is_a_violation_rolled_back() {
     let dir = standard_repo();
-    let repo = Repo::open(dir.path()).unwrap();
+    let repo = dir.open();
     repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     write(wt.path(), "src/api/pkg/src/main.rs", "fn main() {}\n");
     git(&wt.path().join("src/api/pkg"), &["init", "-q"]);
     git(&wt.path().join("src/api/pkg"), &["add", "-A"]);
@@ -843,14 +881,21 @@ fn an_agent_made_git_repository_is_reported() {
         &wt.path().join("src/api/pkg"),
         &["commit", "-q", "-m", "nested"],
     );
-    let error = wt.changes().unwrap_err();
+    let changes = wt.changes().unwrap();
+    let violations = enforce(&changes, &globs(&["src/api/**"]));
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].path, "src/api/pkg");
+    assert_eq!(violations[0].rule, Rule::NestedRepository);
     assert!(
-        matches!(&error, WorkspaceError::NestedRepository { paths, .. } if paths == &["src/api/pkg"]),
-        "{error:?}"
+        violations[0].to_string().contains("--vcs none"),
+        "{}",
+        violations[0]
     );
-    assert!(error.to_string().contains("--vcs none"), "{error}");
-    // A retry starts clean: the nested repository is gone.
-    let again = repo.add_worktree("r", "api").unwrap();
+    wt.rollback(&violating_paths(&violations)).unwrap();
+    assert!(!wt.path().join("src/api/pkg").exists());
+    assert!(wt.changes().unwrap().is_empty());
+    // A retry starts clean too.
+    let again = repo.checkout("r", "api").unwrap();
     assert!(!again.path().join("src/api/pkg").exists());
     assert!(again.changes().unwrap().is_empty());
 }
@@ -859,9 +904,9 @@ fn an_agent_made_git_repository_is_reported() {
 fn merge_into_current_fast_forwards_or_merges_and_refuses_dirty_trees() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     write(wt.path(), "src/api/x.rs", "x\n");
     let c = wt.commit("api").unwrap().unwrap();
     repo.merge(&branch, &c, "merge api").unwrap();
@@ -903,7 +948,7 @@ fn merge_into_current_fast_forwards_or_merges_and_refuses_dirty_trees() {
     );
 
     // The user committed meanwhile: a merge commit.
-    let wt2 = repo.add_worktree("r", "db").unwrap();
+    let wt2 = repo.checkout("r", "db").unwrap();
     write(wt2.path(), "src/db/y.rs", "y\n");
     let c2 = wt2.commit("db").unwrap().unwrap();
     repo.merge(&branch, &c2, "merge db").unwrap();
@@ -937,9 +982,9 @@ fn merge_into_current_fast_forwards_or_merges_and_refuses_dirty_trees() {
 fn merge_into_current_reports_a_conflict_without_touching_the_checkout() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     write(wt.path(), "README.md", "# from the run\n");
     let c = wt.commit("api").unwrap().unwrap();
     repo.merge(&branch, &c, "merge").unwrap();
@@ -960,39 +1005,68 @@ fn merge_into_current_reports_a_conflict_without_touching_the_checkout() {
 fn finish_run_and_clean_remove_what_runs_left() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
+    let sandboxes = dir.sandboxes.path();
+    let mut kept = Vec::new();
     for run in ["old", "current"] {
         let branch = repo.create_integration_branch(run).unwrap();
         for task in ["a", "b"] {
-            let wt = repo.add_worktree(run, task).unwrap();
+            let wt = repo.checkout(run, task).unwrap();
             write(wt.path(), &format!("{task}.txt"), task);
             let c = wt.commit(task).unwrap().unwrap();
             repo.merge(&branch, &c, "m").unwrap();
+            kept.push(wt);
         }
     }
-    // A released worktree of `current`, parked in the pool.
-    let wt = repo.open_worktree("current", "b").unwrap().unwrap();
-    repo.release_worktree(wt).unwrap();
+    // `current`'s b is parked in the pool.
+    let b = kept.pop().unwrap();
+    repo.release_checkout(b).unwrap();
+    // What a run of an earlier version left: a worktree and a part branch.
+    git(root, &["branch", "score-parts/ancient/x"]);
+    git(
+        root,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            ".score/worktrees/ancient/x",
+            "score-parts/ancient/x",
+        ],
+    );
 
     let cleaned = repo.clean(&["current"], false).unwrap();
-    assert_eq!(cleaned.worktrees.len(), 2, "{cleaned:?}");
-    assert_eq!(cleaned.branches, ["score-parts/old/a", "score-parts/old/b"]);
-    assert!(!root.join(".score/worktrees/old").exists());
-    assert!(root.join(".score/worktrees/current/a").exists());
+    assert_eq!(
+        cleaned.checkouts,
+        [sandboxes.join("old"), root.join(".score/worktrees/ancient")],
+        "{cleaned:?}"
+    );
+    assert_eq!(
+        cleaned.branches,
+        [
+            "refs/score/old/a",
+            "refs/score/old/b",
+            "score-parts/ancient/x"
+        ]
+    );
+    assert!(sandboxes.join("current/parts/a").exists());
+    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
     assert_eq!(
         git(root, &["rev-parse", "--verify", "-q", "score/old"]).len(),
         40
     );
 
-    // Keeping worktrees: the pool goes, `a` stays with its branch.
+    // Keeping checkouts: the pool and the temporary directories go, `a`
+    // stays with its ref.
     let cleaned = repo.finish_run("current", true).unwrap();
-    assert_eq!(cleaned.branches, ["score-parts/current/b"]);
-    assert!(root.join(".score/worktrees/current/a").exists());
-    assert!(!root.join(".score/worktrees/current/.pool").exists());
+    assert_eq!(cleaned, Default::default());
+    assert!(sandboxes.join("current/parts/a").exists());
+    assert!(!sandboxes.join("current/pool").exists());
     let cleaned = repo.finish_run("current", false).unwrap();
-    assert_eq!(cleaned.branches, ["score-parts/current/a"]);
-    assert!(!root.join(".score/worktrees/current").exists());
-    assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
+    assert_eq!(
+        cleaned.branches,
+        ["refs/score/current/a", "refs/score/current/b"]
+    );
+    assert!(!sandboxes.join("current").exists());
 
     // With branches: integration branches go too, except a checked-out one.
     git(root, &["checkout", "-q", "score/current"]);
@@ -1009,7 +1083,7 @@ fn finish_run_and_clean_remove_what_runs_left() {
         ),
         "score/current"
     );
-    assert_eq!(git(root, &["for-each-ref", "refs/heads/score-parts"]), "");
+    assert_eq!(git(root, &["for-each-ref", "refs/score"]), "");
     assert_eq!(repo.clean(&[], true).unwrap(), Default::default());
 }
 
@@ -1021,7 +1095,7 @@ fn commits_work_without_any_git_identity_and_carry_scores() {
         .unwrap()
         .with_identity("Score Bot", "bot@example.com");
     let branch = repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     write(wt.path(), "src/api/x.rs", "x\n");
     let c = wt.commit("part api\n\nScore-Run: r\n").unwrap().unwrap();
     assert_eq!(
@@ -1047,18 +1121,18 @@ fn commits_work_without_any_git_identity_and_carry_scores() {
 }
 
 #[test]
-fn removing_a_worktree_keeps_its_merged_work() {
+fn removing_a_checkout_keeps_its_merged_work() {
     let dir = standard_repo();
     let root = dir.path();
-    let repo = Repo::open(root).unwrap();
+    let repo = dir.open();
     let branch = repo.create_integration_branch("r").unwrap();
-    let wt = repo.add_worktree("r", "api").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
     write(wt.path(), "src/api/x.rs", "x\n");
     let message = part_commit_message("r", "api", "claude", &["fast"]);
     let c = wt.commit(&message).unwrap().unwrap();
     repo.merge(&branch, &c, &merge_message("r", "api")).unwrap();
     let path = wt.path().to_path_buf();
-    repo.remove_worktree(wt).unwrap();
+    repo.remove_checkout(wt).unwrap();
     assert!(!path.exists());
     assert_eq!(git(root, &["for-each-ref", "refs/heads/score-parts"]), "");
     assert_eq!(git(root, &["worktree", "list"]).lines().count(), 1);
@@ -1073,5 +1147,4 @@ fn removing_a_worktree_keeps_its_merged_work() {
         ],
     );
     assert_eq!(trailer, "api");
-    assert!(repo.open_worktree("r", "api").unwrap().is_none());
 }

@@ -16,7 +16,7 @@
 use super::agent::{AgentError, AttemptFiles, AttemptRequest, Performer, Usage};
 use super::files::{Cache, CacheEntry, Cached, FileWriter, outputs_file};
 use super::inputs::{fill_prompt, inputs_hash, value_of};
-use super::isolation::{Isolation, commit_message, needs_worktree, writes_through_edits};
+use super::isolation::{Isolation, commit_message, needs_checkout, writes_through_edits};
 use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
 use super::progress::Progress;
 use super::verify::{Validators, feedback, run_check};
@@ -839,7 +839,7 @@ impl Conductor {
     fn remember(&self, i: usize, inputs_hash: &str, outputs: &Value, commit: Option<&str>) {
         let task = &self.plan.tasks[i];
         let worktree =
-            self.isolation.is_some() && needs_worktree(task, &self.plan.agents[&task.agent]);
+            self.isolation.is_some() && needs_checkout(task, &self.plan.agents[&task.agent]);
         let (path, bytes) = CacheEntry {
             hash: &task.hash,
             inputs_hash,
@@ -927,7 +927,7 @@ async fn attempts(
     let isolation = shared
         .isolation
         .as_deref()
-        .filter(|_| needs_worktree(task, agent));
+        .filter(|_| needs_checkout(task, agent));
 
     if let Some(cached) = cached
         && let Some(result) = reuse(shared, task, isolation, cached, &inputs_hash, started).await
@@ -942,7 +942,7 @@ async fn attempts(
         );
     };
     let worktree = match isolation {
-        Some(isolation) => match isolation.worktree(&task.id).await {
+        Some(isolation) => match isolation.checkout(&task.id).await {
             Ok(worktree) => Some(worktree),
             Err(e) => return failed(FailureKind::Setup, e),
         },
@@ -1200,7 +1200,7 @@ async fn land(
     shared: &Shared,
     isolation: &Isolation,
     task: &crate::plan::Task,
-    worktree: crate::workspace::Worktree,
+    worktree: crate::workspace::Checkout,
     mut result: TaskResult,
 ) -> TaskResult {
     let message = commit_message(task, &isolation.run_id);

@@ -1,8 +1,9 @@
 //! The runtime's side of workspaces: every part that can change files plays
-//! in its own git worktree, what it changed outside its `owns` is rolled
-//! back, and its work is committed and merged into the run's integration
-//! branch `score/RUN_ID`, in an order consistent with the DAG (a part's
-//! worktree is made only once its dependencies are merged).
+//! in its own private checkout outside the user's repository, what it
+//! changed outside its `owns` is rolled back, and its work is committed and
+//! merged into the run's integration branch `score/RUN_ID`, in an order
+//! consistent with the DAG (a part's checkout is made only once its
+//! dependencies are merged).
 //!
 //! The git work itself is [`crate::workspace`] (synchronous); this module
 //! runs it on tokio's blocking pool, maps the score's workspace onto the
@@ -13,7 +14,7 @@
 use crate::glob::Glob;
 use crate::plan::{Agent, Provider, Task};
 use crate::workspace::{
-    self, Change, FileEdit, MergeOutcome, Repo, Violation, WorkspaceError, Worktree,
+    self, Change, Checkout, FileEdit, MergeOutcome, Repo, Violation, WorkspaceError,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,14 +28,14 @@ pub struct Isolation {
     pub run_id: String,
     /// `score/RUN_ID`.
     pub integration: String,
-    /// `--keep-worktrees`: leave each part's worktree where it is.
-    pub keep_worktrees: bool,
+    /// `--keep-worktrees`: leave each part's checkout where it is.
+    pub keep_checkouts: bool,
 }
 
-/// Whether a task needs a worktree: it may write files (`owns`), its agent
+/// Whether a task needs a checkout: it may write files (`owns`), its agent
 /// is a program that could change files anyway, or it has checks to run
 /// against the files.
-pub fn needs_worktree(task: &Task, agent: &Agent) -> bool {
+pub fn needs_checkout(task: &Task, agent: &Agent) -> bool {
     !task.owns.is_empty()
         || matches!(agent.provider, Provider::Command { .. })
         || !task.checks.is_empty()
@@ -119,7 +120,7 @@ impl Isolation {
             prefix,
             run_id: run_id.to_string(),
             integration,
-            keep_worktrees: false,
+            keep_checkouts: false,
         })
     }
 
@@ -128,20 +129,25 @@ impl Isolation {
         self.repo.root()
     }
 
-    /// A fresh worktree for `task`, from the integration branch as it is
+    /// Where this run's checkouts are, outside the repository.
+    pub fn sandbox_dir(&self) -> PathBuf {
+        self.repo.sandbox_dir(&self.run_id)
+    }
+
+    /// A fresh checkout for `task`, from the integration branch as it is
     /// now.
-    pub async fn worktree(&self, task: &str) -> Result<Worktree, String> {
+    pub async fn checkout(&self, task: &str) -> Result<Checkout, String> {
         let repo = self.repo.clone();
         let (run, task) = (self.run_id.clone(), task.to_string());
-        tokio::task::spawn_blocking(move || repo.add_worktree(&run, &task))
+        tokio::task::spawn_blocking(move || repo.checkout(&run, &task))
             .await
             .map_err(blocking_error)?
             .map_err(|e| e.to_string())
     }
 
-    /// Where the agent works in `worktree`: the workspace's directory in it.
-    pub fn cwd(&self, worktree: &Worktree) -> PathBuf {
-        worktree.path().join(self.prefix.trim_end_matches('/'))
+    /// Where the agent works in `checkout`: the workspace's directory in it.
+    pub fn cwd(&self, checkout: &Checkout) -> PathBuf {
+        checkout.path().join(self.prefix.trim_end_matches('/'))
     }
 
     /// The task's `owns` as globs over repository paths.
@@ -154,10 +160,10 @@ impl Isolation {
     /// Applies an HTTP agent's file edits (paths relative to the workspace).
     pub async fn apply_edits(
         &self,
-        worktree: &Worktree,
+        checkout: &Checkout,
         edits: Vec<FileEdit>,
     ) -> Result<Vec<String>, String> {
-        let worktree = worktree.clone();
+        let checkout = checkout.clone();
         let prefix = self.prefix.clone();
         tokio::task::spawn_blocking(move || {
             let edits: Vec<FileEdit> = edits
@@ -171,7 +177,7 @@ impl Isolation {
                     e
                 })
                 .collect();
-            worktree.apply_edits(&edits).map_err(|e| e.to_string())
+            checkout.apply_edits(&edits).map_err(|e| e.to_string())
         })
         .await
         .map_err(blocking_error)?
@@ -181,18 +187,18 @@ impl Isolation {
     /// feedback for the agent; `Ok(None)` when it kept to its boundary.
     pub async fn enforce(
         &self,
-        worktree: &Worktree,
+        checkout: &Checkout,
         owns: &[String],
     ) -> Result<Option<(Vec<Violation>, String)>, String> {
-        let worktree = worktree.clone();
+        let checkout = checkout.clone();
         let globs = self.owns(owns);
         tokio::task::spawn_blocking(move || {
-            let changes: Vec<Change> = worktree.changes().map_err(|e| e.to_string())?;
+            let changes: Vec<Change> = checkout.changes().map_err(|e| e.to_string())?;
             let violations = workspace::enforce(&changes, &globs);
             if violations.is_empty() {
                 return Ok(None);
             }
-            worktree
+            checkout
                 .rollback(&workspace::violating_paths(&violations))
                 .map_err(|e| e.to_string())?;
             let feedback = workspace::violation_feedback(&violations, &globs);
@@ -202,15 +208,15 @@ impl Isolation {
         .map_err(blocking_error)?
     }
 
-    /// Commits the part's work in its worktree: the commit, or `None` when
+    /// Commits the part's work in its checkout: the commit, or `None` when
     /// it changed nothing.
     pub async fn commit(
         &self,
-        worktree: &Worktree,
+        checkout: &Checkout,
         message: String,
     ) -> Result<Option<String>, String> {
-        let worktree = worktree.clone();
-        tokio::task::spawn_blocking(move || worktree.commit(&message).map_err(|e| e.to_string()))
+        let checkout = checkout.clone();
+        tokio::task::spawn_blocking(move || checkout.commit(&message).map_err(|e| e.to_string()))
             .await
             .map_err(blocking_error)?
     }
@@ -239,20 +245,20 @@ impl Isolation {
         }
     }
 
-    /// Parks a finished task's worktree for reuse by the next one.
-    pub async fn release(&self, worktree: Worktree) {
-        if self.keep_worktrees {
+    /// Parks a finished task's checkout for reuse by the next one.
+    pub async fn release(&self, checkout: Checkout) {
+        if self.keep_checkouts {
             return;
         }
         let repo = self.repo.clone();
-        let _ = tokio::task::spawn_blocking(move || repo.release_worktree(worktree)).await;
+        let _ = tokio::task::spawn_blocking(move || repo.release_checkout(checkout)).await;
     }
 
-    /// The end of a run: worktrees removed (unless `keep`), part branches
+    /// The end of a run: checkouts removed (unless `keep`), part refs
     /// deleted. The integration branch stays.
-    pub fn finish(&self, keep_worktrees: bool) -> Result<(), String> {
+    pub fn finish(&self, keep: bool) -> Result<(), String> {
         self.repo
-            .finish_run(&self.run_id, keep_worktrees)
+            .finish_run(&self.run_id, keep)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }

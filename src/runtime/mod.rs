@@ -283,6 +283,8 @@ pub async fn run(
         })?,
     };
     let score_dir = workspace.join(".score");
+    // Never committed, wherever the workspace is in the repository.
+    crate::workspace::ignore_runtime_dir(&score_dir).map_err(|e| e.to_string())?;
     let lock = lock::acquire(&score_dir, &run_id).map_err(|e| e.to_string())?;
     let run = runs.run(&run_id);
     run.create().map_err(|e| {
@@ -302,14 +304,14 @@ pub async fn run(
         && plan
             .tasks
             .iter()
-            .any(|t| isolation::needs_worktree(t, &plan.agents[&t.agent]))
+            .any(|t| isolation::needs_checkout(t, &plan.agents[&t.agent]))
     {
         let mut isolation = isolation::Isolation::open(
             workspace,
             &run_id,
             options.allow_dirty || options.resume.is_some(),
         )?;
-        isolation.keep_worktrees = options.keep_worktrees;
+        isolation.keep_checkouts = options.keep_worktrees;
         Some(Arc::new(isolation))
     } else {
         None
@@ -687,24 +689,35 @@ pub fn approve(
     ))
 }
 
-/// `score clean`: removes the worktrees and part branches old runs left in
+/// `score clean`: removes the checkouts and part refs old runs left for
 /// `workspace`'s repository; with `branches`, their integration branches
 /// too; with `runs`, the journals and the cache. Refused while a run holds
 /// the workspace.
 pub fn clean(workspace: &Path, branches: bool, runs: bool) -> Result<String, String> {
     let score_dir = workspace.join(".score");
+    // Through a link, `.score/runs` could be anywhere: refuse.
+    match std::fs::symlink_metadata(&score_dir) {
+        Ok(meta) if !meta.is_dir() => {
+            return Err(format!(
+                "`{}` is not a directory (a symbolic link or a file); score removes nothing \
+             through it: remove it yourself",
+                score_dir.display()
+            ));
+        }
+        _ => {}
+    }
     let _lock = lock::acquire(&score_dir, "clean").map_err(|e| e.to_string())?;
     let mut said = Vec::new();
     match isolation::open_repository(workspace) {
         Ok(repo) => {
             let cleaned = repo.clean(&[], branches).map_err(|e| e.to_string())?;
             said.push(format!(
-                "removed {} worktree{} and {} branch{}",
-                cleaned.worktrees.len(),
-                if cleaned.worktrees.len() == 1 {
-                    ""
+                "removed {} run checkout director{} and {} branch{}",
+                cleaned.checkouts.len(),
+                if cleaned.checkouts.len() == 1 {
+                    "y"
                 } else {
-                    "s"
+                    "ies"
                 },
                 cleaned.branches.len(),
                 if cleaned.branches.len() == 1 {

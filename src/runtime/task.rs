@@ -87,9 +87,11 @@ impl TaskStatus {
     }
 }
 
-/// The part branch of `task` in `run`.
+/// The branch by which a distributed run publishes `task`'s work:
+/// `score-parts/RUN/TASK` (a branch, so that it can be pushed to and
+/// fetched from a shared remote).
 pub fn part_branch(run: &str, task: &str) -> String {
-    crate::workspace::part_branch(run, task)
+    format!("score-parts/{run}/{task}")
 }
 
 /// The default run id of a plan's distributed run.

@@ -164,7 +164,11 @@ impl fmt::Display for EditError {
 impl std::error::Error for EditError {}
 
 impl EditError {
-    fn one(index: Option<usize>, path: Option<&str>, message: impl Into<String>) -> EditError {
+    pub(crate) fn one(
+        index: Option<usize>,
+        path: Option<&str>,
+        message: impl Into<String>,
+    ) -> EditError {
         EditError {
             problems: vec![EditProblem {
                 index,
@@ -421,8 +425,15 @@ fn restore(file: &Path, snapshot: &Snapshot) {
     }
 }
 
-/// Apply `edits` in the worktree at `root`. See [`Worktree::apply_edits`](super::Worktree::apply_edits).
-pub(crate) fn apply(root: &Path, git: &Git, edits: &[FileEdit]) -> Result<Vec<String>, EditError> {
+/// Apply `edits` in the checkout at `root`. See [`Checkout::apply_edits`](super::Checkout::apply_edits).
+/// `env` is set for every git command (the checkout's: which repository
+/// and work tree git sees, never the `.git` inside the part's files).
+pub(crate) fn apply(
+    root: &Path,
+    git: &Git,
+    env: &[(&'static str, String)],
+    edits: &[FileEdit],
+) -> Result<Vec<String>, EditError> {
     let problems: Vec<EditProblem> = edits
         .iter()
         .enumerate()
@@ -446,7 +457,7 @@ pub(crate) fn apply(root: &Path, git: &Git, edits: &[FileEdit]) -> Result<Vec<St
             .and_then(|()| snapshot(&file).map_err(|e| format!("cannot read the file: {e}")))
             .and_then(|before| {
                 undo.push((file.clone(), before));
-                apply_one(root, git, edit, &file)
+                apply_one(root, git, env, edit, &file)
             });
         if let Err(message) = result {
             for (file, before) in undo.iter().rev() {
@@ -489,7 +500,13 @@ fn check_ancestors(root: &Path, path: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn apply_one(root: &Path, git: &Git, edit: &FileEdit, file: &Path) -> Result<(), String> {
+fn apply_one(
+    root: &Path,
+    git: &Git,
+    env: &[(&'static str, String)],
+    edit: &FileEdit,
+    file: &Path,
+) -> Result<(), String> {
     let meta = std::fs::symlink_metadata(file).ok();
     if meta.as_ref().is_some_and(|m| m.is_dir()) {
         return Err("this is a directory; edits change files (list its files one by one)".into());
@@ -512,7 +529,7 @@ fn apply_one(root: &Path, git: &Git, edit: &FileEdit, file: &Path) -> Result<(),
             }
             std::fs::remove_file(file).map_err(|e| format!("cannot delete the file: {e}"))
         }
-        EditAction::Diff(diff) => apply_diff(root, git, &edit.path, diff, meta.is_some()),
+        EditAction::Diff(diff) => apply_diff(root, git, env, &edit.path, diff, meta.is_some()),
     }
 }
 
@@ -533,7 +550,19 @@ fn strip_level(name: &str, path: &str) -> Option<usize> {
     }
 }
 
-fn apply_diff(root: &Path, git: &Git, path: &str, diff: &str, exists: bool) -> Result<(), String> {
+fn apply_diff(
+    root: &Path,
+    git: &Git,
+    env: &[(&'static str, String)],
+    path: &str,
+    diff: &str,
+    exists: bool,
+) -> Result<(), String> {
+    let at = |args: &[&str]| {
+        env.iter().fold(git.at(root, args), |call, (key, value)| {
+            call.env(key, value.clone())
+        })
+    };
     let mut text = diff.replace("\r\n", "\n");
     if !text.ends_with('\n') {
         text.push('\n');
@@ -607,11 +636,7 @@ fn apply_diff(root: &Path, git: &Git, path: &str, diff: &str, exists: bool) -> R
     };
     let strip = format!("-p{level}");
     // Check what the patch touches before it touches anything.
-    let listed = git
-        .at(
-            root,
-            &["apply", "--numstat", "-z", "--recount", &strip, "-"],
-        )
+    let listed = at(&["apply", "--numstat", "-z", "--recount", &strip, "-"])
         .stdin(patch.clone())
         .output()
         .map_err(|e| e.to_string())?;
@@ -638,8 +663,7 @@ fn apply_diff(root: &Path, git: &Git, path: &str, diff: &str, exists: bool) -> R
             args.push("--ignore-whitespace");
         }
         args.push("-");
-        let out = git
-            .at(root, &args)
+        let out = at(&args)
             .stdin(patch.clone())
             .output()
             .map_err(|e| e.to_string())?;

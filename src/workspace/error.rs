@@ -52,8 +52,15 @@ pub enum WorkspaceError {
         branch: String,
         stderr: String,
     },
-    /// An agent created a git repository inside its worktree.
-    NestedRepository { task: String, paths: Vec<String> },
+    /// A part's checkout directory is no longer the one the runtime made
+    /// (replaced by a link or another directory, or deleted).
+    CheckoutReplaced {
+        task: String,
+        path: PathBuf,
+        what: String,
+    },
+    /// The directory for the runs' checkouts is inside the repository.
+    SandboxInsideRepository { dir: PathBuf, root: PathBuf },
     /// A file name that is not UTF-8.
     NonUtf8Path { path: String },
     /// Another process kept moving a branch while score tried to update it.
@@ -126,7 +133,7 @@ impl fmt::Display for WorkspaceError {
             ),
             WorkspaceError::NoCommits { root } => write!(
                 f,
-                "the git repository `{}` has no commit yet, and every part's worktree \
+                "the git repository `{}` has no commit yet, and every part's checkout \
                  starts from one; commit first: `git add -A && git commit -m \"initial commit\"`",
                 root.display()
             ),
@@ -191,13 +198,19 @@ impl fmt::Display for WorkspaceError {
                  names out of the way, then run `git merge {branch}`",
                 one_line(stderr)
             ),
-            WorkspaceError::NestedRepository { task, paths } => write!(
+            WorkspaceError::CheckoutReplaced { task, path, what } => write!(
                 f,
-                "part `{task}` created a git repository of its own at {} (a directory with \
-                 a `.git` inside), whose files git cannot see from the workspace; delete \
-                 that `.git` directory (for Rust, create packages with \
-                 `cargo new --vcs none`)",
-                list_paths(paths)
+                "the checkout of part `{task}` at `{}` is no longer the directory score made: \
+                 {what} is in its place; score will not touch it (a program of the part \
+                 replaced it). Look at it, remove it, and run again",
+                path.display()
+            ),
+            WorkspaceError::SandboxInsideRepository { dir, root } => write!(
+                f,
+                "the directory for the parts' checkouts `{}` is inside the repository `{}` \
+                 (or holds it); set SCORE_SANDBOX_DIR to a directory outside the repository",
+                dir.display(),
+                root.display()
             ),
             WorkspaceError::NonUtf8Path { path } => write!(
                 f,

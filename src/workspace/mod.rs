@@ -1,9 +1,10 @@
-//! Workspaces: the score's git repository, one git worktree per writing
-//! part, boundary enforcement, and merges into the run's integration branch.
+//! Workspaces: the score's git repository, one private checkout per
+//! writing part (outside the user's checkout), boundary enforcement, and
+//! merges into the run's integration branch.
 //!
 //! Synchronous: every call runs `git` child processes and waits for them
 //! (the runtime calls it from tokio's blocking pool). [`Repo`] and
-//! [`Worktree`] are `Send + Sync`; calls on different worktrees can run at
+//! [`Checkout`] are `Send + Sync`; calls on different checkouts can run at
 //! the same time, and merges into one branch may race (they retry).
 //!
 //! # A run, step by step
@@ -12,16 +13,16 @@
 //! Repo::open(workspace)                   git repository with a commit; `.score/` excluded
 //! repo.dirty_paths() / ensure_clean()     refuse a dirty tree unless --allow-dirty
 //! repo.create_integration_branch(run)     score/RUN, from HEAD
-//! repo.add_worktree(run, task)            .score/worktrees/RUN/TASK on branch score-parts/RUN/TASK,
-//!                                         from the integration branch's tip (deps merged)
-//!   worktree.apply_edits(edits)           HTTP agents; command agents write files themselves
-//!   worktree.changes()                    everything that differs from the base commit
-//!   enforce(changes, owns)                the changes outside `owns`
-//!   worktree.rollback(violating paths)    undo them; tell the agent; retry
-//!   worktree.commit(message)              one commit on the base
+//! repo.checkout(run, task)                SANDBOXES/RUN/parts/TASK with the files of the
+//!                                         integration branch's tip (deps merged)
+//!   checkout.apply_edits(edits)           HTTP agents; command agents write files themselves
+//!   checkout.changes()                    everything that differs from the base commit
+//!   enforce(changes, owns)                the changes outside `owns`, links leading out, `.score`
+//!   checkout.rollback(violating paths)    undo them; tell the agent; retry
+//!   checkout.commit(message)              one commit on the base, at refs/score/RUN/TASK
 //! repo.merge(score/RUN, commit, message)  merge commit on the integration branch
-//! repo.release_worktree(worktree)         recycle it for the next part
-//! repo.finish_run(run, keep_worktrees)    remove worktrees and part branches
+//! repo.release_checkout(checkout)         recycle its files for the next part
+//! repo.finish_run(run, keep)              remove the run's checkouts and part refs
 //! repo.merge_into_current(score/RUN, ..)  --merge
 //! repo.clean(keep, remove_branches)       `score clean`
 //! ```
@@ -30,63 +31,71 @@
 //!
 //! | what | where |
 //! | ---- | ----- |
-//! | integration branch | `score/RUN` |
-//! | a part's branch | `score-parts/RUN/TASK` (git cannot have `score/RUN` and `score/RUN/TASK` both) |
-//! | a part's worktree | `.score/worktrees/RUN/TASK` |
-//! | recycled worktrees | `.score/worktrees/RUN/.pool/NAME` |
-//! | a worktree's base commit | `base` in the worktree's admin directory (`.git/worktrees/NAME/score-base`) |
+//! | integration branch | `score/RUN` (a branch of the user's repository) |
+//! | a part's commit | `refs/score/RUN/TASK` (a ref, not a branch) |
+//! | a run's checkouts | [`sandbox_root`]`/REPO-KEY/RUN/` (outside the repository) |
+//! | a part's checkout | `.../RUN/parts/TASK`, its index `.../RUN/index/TASK`, its TMPDIR `.../RUN/tmp/TASK` |
+//! | recycled checkouts | `.../RUN/pool/TASK` |
 //!
-//! `.score/` is added to `.git/info/exclude` (never to the user's
-//! `.gitignore`), so the runtime's files and worktrees never show as
-//! untracked, in the user's checkout or in a worktree.
+//! `.score/` (the journals, the cache) is added to `.git/info/exclude`
+//! (never to the user's `.gitignore`) and holds a `.gitignore` of its own
+//! that ignores everything in it, so the runtime's files never show as
+//! untracked, wherever in the repository the workspace is.
+//!
+//! # Trust
+//!
+//! A part's programs may be hostile (see `docs/security.md`). A checkout
+//! shares nothing writable with the user's repository: the agent gets a
+//! `.git` of its own, and the runtime reads the part's files through an
+//! index of its own, from a directory it checks by device and inode, with
+//! attributes from the base commit. See [`Checkout`].
 //!
 //! # History
 //!
-//! Each part's work is **one commit** whose parent is the worktree's base
-//! (commits an agent made itself are squashed into it), and each merge into
-//! the integration branch is a **merge commit** (never a fast-forward), even
-//! when the part's base is the tip. So `git log --first-parent score/RUN`
-//! shows exactly one merge per part, in merge order, and the part's own
-//! commit is its second parent. Merging is pure plumbing (`git merge-tree
-//! --write-tree`, `commit-tree`, then a compare-and-swap `update-ref`): the
-//! user's checkout and index are never touched, a conflict leaves the branch
-//! as it was, and a crash at any point leaves either the old or the new tip.
+//! Each part's work is **one commit** whose parent is the checkout's base
+//! (commits an agent made in its own `.git` are not looked at: its files
+//! are), and each merge into the integration branch is a **merge commit**
+//! (never a fast-forward), even when the part's base is the tip. So `git log
+//! --first-parent score/RUN` shows exactly one merge per part, in merge
+//! order, and the part's own commit is its second parent. Merging is pure
+//! plumbing (`git merge-tree --write-tree`, `commit-tree`, then a
+//! compare-and-swap `update-ref`): the user's checkout and index are never
+//! touched, a conflict leaves the branch as it was, and a crash at any point
+//! leaves either the old or the new tip.
 //!
 //! # Resume
 //!
-//! Everything is idempotent where a crash could repeat it:
-//! [`Repo::create_integration_branch`] keeps an existing branch;
-//! [`Repo::add_worktree`] resets an existing worktree to its recorded base;
-//! [`Worktree::commit`] returns the existing commit when nothing changed since;
-//! [`Repo::merge`] of a commit the branch already contains is
-//! [`MergeOutcome::UpToDate`]. [`Repo::open_worktree`] and
-//! [`Worktree::committed`] let the runtime find work a crash interrupted
-//! (an agent's files not yet committed, a commit not yet merged).
+//! Resume state comes from the journal only, never from a checkout: a part
+//! whose commit is journaled is merged by that commit's id (merging a
+//! commit the branch already contains is [`MergeOutcome::UpToDate`]); any
+//! other part gets a fresh checkout. [`Repo::create_integration_branch`]
+//! keeps an existing branch.
 //!
 //! # Speed
 //!
-//! Checking out a fresh worktree costs one file write per file of the
-//! repository (about 0.2 s for 5 000 files on ext4), so worktrees are
-//! recycled: [`Repo::release_worktree`] parks a finished one, and the next
-//! [`Repo::add_worktree`] of the run moves it into place and switches it to
-//! the new base, which rewrites only the files that differ. Ignored files
-//! (build output such as `target/`) survive recycling, as they would when
-//! switching branches in one checkout: builds stay incremental.
+//! Checking out every file costs one file write per file of the repository
+//! (about 0.2 s for 5 000 files on ext4), so checkouts are recycled within a
+//! run: [`Repo::release_checkout`] parks a finished one, and the next
+//! [`Repo::checkout`] moves it into place and resets it to the new base,
+//! which rewrites only the files that differ, then removes everything
+//! untracked or ignored.
 
+mod checkout;
 mod edits;
 mod enforce;
 mod error;
 mod git;
-mod worktree;
 
+pub use checkout::Checkout;
 pub use edits::{
     EDITS_INSTRUCTIONS, EditAction, EditError, EditProblem, FileEdit, check_path, edits_schema,
     parse_edits,
 };
-pub use enforce::{Change, ChangeKind, Violation, enforce, violating_paths, violation_feedback};
+pub use enforce::{
+    Change, ChangeKind, Rule, Violation, enforce, resolve_link, violating_paths, violation_feedback,
+};
 pub use error::WorkspaceError;
 pub use git::Identity;
-pub use worktree::Worktree;
 
 use git::{Git, failed, nul_fields, parse_version, utf8_path};
 use std::path::{Path, PathBuf};
@@ -96,15 +105,67 @@ use std::sync::Mutex;
 /// files; never part of a change, never dirty.
 pub const SCORE_DIR: &str = ".score";
 
-/// The oldest git with `git merge-tree --write-tree`.
-const MIN_GIT: (u32, u32) = (2, 38);
+/// The oldest git with `git merge-tree --write-tree` (2.38) and
+/// `GIT_ATTR_SOURCE` (2.40).
+const MIN_GIT: (u32, u32) = (2, 40);
+
+/// Where runs keep the parts' checkouts, outside every repository:
+/// `$SCORE_SANDBOX_DIR` if set, else `$XDG_CACHE_HOME/score/parts`, else
+/// `~/.cache/score/parts`, else the system's temporary directory.
+pub fn sandbox_root() -> PathBuf {
+    let from_env = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    if let Some(dir) = from_env("SCORE_SANDBOX_DIR") {
+        return dir;
+    }
+    if let Some(cache) = from_env("XDG_CACHE_HOME") {
+        return cache.join("score").join("parts");
+    }
+    if let Some(home) = from_env("HOME") {
+        return home.join(".cache").join("score").join("parts");
+    }
+    std::env::temp_dir().join("score-parts")
+}
+
+/// A directory name for a repository's runs under [`sandbox_root`]: its
+/// directory name and a hash of its path, so that two repositories never
+/// share one.
+fn repository_key(root: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(root.to_string_lossy().as_bytes());
+    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let name: String = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    format!("{name}-{hex}")
+}
 
 /// The workspace's git repository.
 #[derive(Debug)]
 pub struct Repo {
     root: PathBuf,
+    /// The repository's common git directory (objects, refs, config).
+    common_dir: PathBuf,
+    /// `sha1` or `sha256`.
+    object_format: String,
+    /// This repository's directory of runs' checkouts.
+    sandboxes: PathBuf,
     git: Git,
-    /// Serializes claiming and parking recycled worktrees.
+    /// Serializes claiming and parking recycled checkouts.
     pool: Mutex<()>,
 }
 
@@ -128,9 +189,10 @@ pub enum MergeOutcome {
 /// What [`Repo::clean`] and [`Repo::finish_run`] removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cleaned {
-    /// Worktree directories removed.
-    pub worktrees: Vec<PathBuf>,
-    /// Branches deleted (short names, `score-parts/RUN/TASK`).
+    /// Directories of runs' checkouts removed (and worktrees of runs made
+    /// by earlier versions of score).
+    pub checkouts: Vec<PathBuf>,
+    /// Branches and refs deleted (`score/RUN`, `refs/score/RUN/TASK`).
     pub branches: Vec<String>,
 }
 
@@ -139,9 +201,10 @@ pub fn integration_branch(run_id: &str) -> String {
     format!("score/{run_id}")
 }
 
-/// A part's branch: `score-parts/RUN/TASK`.
-pub fn part_branch(run_id: &str, task: &str) -> String {
-    format!("score-parts/{run_id}/{task}")
+/// The ref of a part's commit: `refs/score/RUN/TASK` (not a branch: the
+/// user's `git branch` does not list it, and no agent can move it).
+pub fn part_ref(run_id: &str, task: &str) -> String {
+    format!("refs/score/{run_id}/{task}")
 }
 
 /// The message of a part's commit: a subject, the intents served, and git
@@ -232,6 +295,7 @@ impl Repo {
                     "--path-format=absolute",
                     "--show-toplevel",
                     "--git-common-dir",
+                    "--show-object-format",
                     "--show-prefix",
                 ],
             )
@@ -251,7 +315,9 @@ impl Repo {
         }
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let mut lines = text.lines();
-        let (Some(toplevel), Some(common)) = (lines.next(), lines.next()) else {
+        let (Some(toplevel), Some(common), Some(object_format)) =
+            (lines.next(), lines.next(), lines.next())
+        else {
             return Err(failed("rev-parse --show-toplevel", dir.to_path_buf(), &out));
         };
         let prefix = lines.next().unwrap_or("");
@@ -269,8 +335,20 @@ impl Repo {
             return Err(WorkspaceError::NoCommits { root });
         }
         exclude_score_dir(Path::new(common))?;
+        let mut sandboxes = sandbox_root().join(repository_key(&root));
+        if check_outside(&root, &sandboxes).is_err() {
+            // The cache directory is inside this repository (a repository
+            // at the home directory, say): the system's temporary one.
+            sandboxes = std::env::temp_dir()
+                .join("score-parts")
+                .join(repository_key(&root));
+            check_outside(&root, &sandboxes)?;
+        }
         Ok(Repo {
             root,
+            common_dir: PathBuf::from(common),
+            object_format: object_format.to_string(),
+            sandboxes,
             git,
             pool: Mutex::new(()),
         })
@@ -637,48 +715,25 @@ impl Repo {
         Ok(MergeOutcome::Merged { commit: new })
     }
 
-    /// Where a part's worktree lives: `.score/worktrees/RUN/TASK`.
-    pub fn worktree_path(&self, run_id: &str, task: &str) -> PathBuf {
-        self.run_dir(run_id).join(task)
+    /// The directory of run `run_id`'s checkouts, outside the repository.
+    pub fn sandbox_dir(&self, run_id: &str) -> PathBuf {
+        self.sandboxes.join(run_id)
     }
 
-    fn run_dir(&self, run_id: &str) -> PathBuf {
-        self.root.join(SCORE_DIR).join("worktrees").join(run_id)
+    /// Take the runs' checkouts somewhere else than [`sandbox_root`]
+    /// (tests, benchmarks). Refused inside the repository.
+    pub fn with_sandboxes(mut self, dir: impl Into<PathBuf>) -> Result<Repo, WorkspaceError> {
+        let dir = dir.into();
+        check_outside(&self.root, &dir)?;
+        self.sandboxes = dir;
+        Ok(self)
     }
 
-    fn pool_dir(&self, run_id: &str) -> PathBuf {
-        self.run_dir(run_id).join(".pool")
-    }
-
-    /// The registered worktrees: (path, checked-out branch ref).
-    fn worktree_list(&self) -> Result<Vec<(PathBuf, Option<String>)>, WorkspaceError> {
-        let out = self
-            .git
-            .at(&self.root, &["worktree", "list", "--porcelain", "-z"])
-            .run()?;
-        let mut list = Vec::new();
-        for field in nul_fields(&out.stdout) {
-            let field = String::from_utf8_lossy(field);
-            if let Some(path) = field.strip_prefix("worktree ") {
-                list.push((PathBuf::from(path), None));
-            } else if let Some(branch) = field.strip_prefix("branch ")
-                && let Some(last) = list.last_mut()
-            {
-                last.1 = Some(branch.to_string());
-            }
-        }
-        Ok(list)
-    }
-
-    /// Branches under `refs/heads/PREFIX`, as full ref names.
+    /// Refs under `PREFIX` (a full ref prefix such as `refs/score/`).
     fn refs_under(&self, prefix: &str) -> Result<Vec<String>, WorkspaceError> {
-        let pattern = format!("refs/heads/{prefix}");
         let out = self
             .git
-            .at(
-                &self.root,
-                &["for-each-ref", "--format=%(refname)", &pattern],
-            )
+            .at(&self.root, &["for-each-ref", "--format=%(refname)", prefix])
             .run()?;
         Ok(String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -702,112 +757,57 @@ impl Repo {
         Ok(())
     }
 
-    /// Remove a registered worktree and its files, whatever state it is in.
-    fn remove_worktree_dir(&self, path: &Path) -> Result<(), WorkspaceError> {
-        let path_text = path.to_string_lossy().into_owned();
-        let out = self
-            .git
-            .at(
-                &self.root,
-                &["worktree", "remove", "--force", "--force", &path_text],
-            )
-            .output()?;
-        if !out.success() {
-            // A damaged worktree: delete the files; `git worktree prune`
-            // then forgets it.
-            remove_all(path)?;
-        }
-        Ok(())
-    }
-
-    /// Remove a part's worktree and its branch. The part's commit stays in
-    /// the integration branch if it was merged.
-    pub fn remove_worktree(&self, worktree: Worktree) -> Result<(), WorkspaceError> {
-        self.remove_worktree_dir(worktree.path())?;
-        self.git.at(&self.root, &["worktree", "prune"]).run()?;
-        let reference = full_ref(worktree.branch());
-        if self.rev(&reference)?.is_some() {
-            self.delete_refs(&[reference])?;
-        }
-        Ok(())
-    }
-
-    /// End of a run: remove the recycled worktrees, and unless
-    /// `keep_worktrees`, every part's worktree of the run; then delete the
-    /// part branches no remaining worktree has checked out. The integration
-    /// branch stays.
-    pub fn finish_run(
-        &self,
-        run_id: &str,
-        keep_worktrees: bool,
-    ) -> Result<Cleaned, WorkspaceError> {
+    /// End of a run: its checkouts go (all of them, or with `keep` only
+    /// the parked ones and the temporary directories), and so do the refs
+    /// of its parts' commits (merged work stays on the integration branch,
+    /// which stays).
+    pub fn finish_run(&self, run_id: &str, keep: bool) -> Result<Cleaned, WorkspaceError> {
         check_name("run id", run_id)?;
         let _pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         let mut cleaned = Cleaned::default();
-        let run_dir = self.run_dir(run_id);
-        let pool = self.pool_dir(run_id);
-        let registered = self.worktree_list()?;
-        for (path, _) in &registered {
-            let parked = path.starts_with(&pool);
-            if parked || (!keep_worktrees && path.starts_with(&run_dir)) {
-                self.remove_worktree_dir(path)?;
-                cleaned.worktrees.push(path.clone());
+        let dir = self.sandbox_dir(run_id);
+        if keep {
+            for sub in ["pool", "tmp"] {
+                remove_all(&dir.join(sub))?;
             }
+        } else {
+            if dir.exists() {
+                cleaned.checkouts.push(dir.clone());
+            }
+            remove_all(&dir)?;
+            let refs = self.refs_under(&format!("refs/score/{run_id}/"))?;
+            self.delete_refs(&refs)?;
+            cleaned.branches = refs;
         }
-        remove_all(&pool)?;
-        if !keep_worktrees {
-            remove_all(&run_dir)?;
-        }
-        self.git.at(&self.root, &["worktree", "prune"]).run()?;
-        let checked_out: Vec<String> = self
-            .worktree_list()?
-            .into_iter()
-            .filter_map(|(_, branch)| branch)
-            .collect();
-        let stale: Vec<String> = self
-            .refs_under(&format!("score-parts/{run_id}/"))?
-            .into_iter()
-            .filter(|r| !checked_out.contains(r))
-            .collect();
-        self.delete_refs(&stale)?;
-        cleaned.branches = stale
-            .iter()
-            .map(|r| r.trim_start_matches("refs/heads/").to_string())
-            .collect();
         Ok(cleaned)
     }
 
-    /// `score clean`: remove the worktrees and part branches of every run
-    /// not in `keep`, and with `remove_branches` their integration branches
-    /// `score/RUN` too (except the one checked out, if any).
+    /// `score clean`: remove the checkouts and part refs of every run not
+    /// in `keep`, and with `remove_branches` their integration branches
+    /// `score/RUN` too (except the one checked out, if any). Also removes
+    /// what runs of earlier versions of score left: worktrees under
+    /// `.score/worktrees` and `score-parts/` branches.
     pub fn clean(&self, keep: &[&str], remove_branches: bool) -> Result<Cleaned, WorkspaceError> {
         let _pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        let worktrees_dir = self.root.join(SCORE_DIR).join("worktrees");
         let kept = |run: &str| keep.contains(&run);
         let mut cleaned = Cleaned::default();
-        for (path, _) in self.worktree_list()? {
-            let Ok(rest) = path.strip_prefix(&worktrees_dir) else {
-                continue;
-            };
-            let run = rest
-                .components()
-                .next()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if !kept(&run) {
-                self.remove_worktree_dir(&path)?;
-                cleaned.worktrees.push(path);
-            }
-        }
-        if let Ok(entries) = std::fs::read_dir(&worktrees_dir) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !kept(&name) {
-                    remove_all(&entry.path())?;
+        if let Ok(entries) = std::fs::read_dir(&self.sandboxes) {
+            let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            dirs.sort();
+            for dir in dirs {
+                let run = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !kept(&run) {
+                    remove_all(&dir)?;
+                    cleaned.checkouts.push(dir);
                 }
             }
         }
-        self.git.at(&self.root, &["worktree", "prune"]).run()?;
+        cleaned
+            .checkouts
+            .extend(self.clean_legacy_worktrees(&kept)?);
         let current = self.current_branch()?.map(|b| full_ref(&b));
         let run_of = |reference: &str, prefix: &str| {
             reference
@@ -816,14 +816,16 @@ impl Repo {
                 .map(str::to_string)
         };
         let mut doomed = Vec::new();
-        for reference in self.refs_under("score-parts/")? {
-            if run_of(&reference, "refs/heads/score-parts/").is_some_and(|run| !kept(&run)) {
-                doomed.push(reference);
+        for (prefix, always) in [
+            ("refs/score/", true),
+            ("refs/heads/score-parts/", true),
+            ("refs/heads/score/", remove_branches),
+        ] {
+            if !always {
+                continue;
             }
-        }
-        if remove_branches {
-            for reference in self.refs_under("score/")? {
-                let run = run_of(&reference, "refs/heads/score/");
+            for reference in self.refs_under(prefix)? {
+                let run = run_of(&reference, prefix);
                 if run.is_some_and(|run| !kept(&run)) && current.as_ref() != Some(&reference) {
                     doomed.push(reference);
                 }
@@ -836,6 +838,57 @@ impl Repo {
             .collect();
         Ok(cleaned)
     }
+
+    /// Worktrees that runs of score before 0.2 made under
+    /// `.score/worktrees/RUN`: unregistered and removed.
+    fn clean_legacy_worktrees(
+        &self,
+        kept: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<PathBuf>, WorkspaceError> {
+        let dir = self.root.join(SCORE_DIR).join("worktrees");
+        let mut removed = Vec::new();
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            _ => return Ok(removed),
+        }
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !kept(&name) {
+                remove_all(&entry.path())?;
+                removed.push(entry.path());
+            }
+        }
+        self.git.at(&self.root, &["worktree", "prune"]).run()?;
+        Ok(removed)
+    }
+}
+
+/// The runs' checkouts must not be inside the repository they come from:
+/// the user's `git status` would see them, and a part could reach the
+/// user's files through `..`.
+fn check_outside(root: &Path, dir: &Path) -> Result<(), WorkspaceError> {
+    let canonical = |p: &Path| {
+        // The directory may not exist yet: its deepest existing ancestor.
+        let mut probe = p.to_path_buf();
+        let mut rest = Vec::new();
+        loop {
+            if let Ok(real) = probe.canonicalize() {
+                return rest.iter().rev().fold(real, |acc: PathBuf, c| acc.join(c));
+            }
+            match (probe.file_name().map(|n| n.to_os_string()), probe.parent()) {
+                (Some(name), Some(parent)) => {
+                    rest.push(name);
+                    probe = parent.to_path_buf();
+                }
+                _ => return p.to_path_buf(),
+            }
+        }
+    };
+    let (root, dir) = (canonical(root), canonical(dir));
+    if dir.starts_with(&root) || root.starts_with(&dir) {
+        return Err(WorkspaceError::SandboxInsideRepository { dir, root });
+    }
+    Ok(())
 }
 
 /// A full object id (SHA-1 or SHA-256).
@@ -926,12 +979,51 @@ fn exclude_score_dir(common_dir: &Path) -> Result<(), WorkspaceError> {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
-    text.push_str("# the score runtime's files and worktrees (added by score)\n/.score/\n");
+    text.push_str("# the score runtime's files (added by score)\n/.score/\n");
     // Write a temporary file and rename it over: a crash never leaves a
     // half-written exclude file.
     let temp = info.join("exclude.score-tmp");
     std::fs::write(&temp, text).map_err(|e| io("write", &temp, e))?;
     std::fs::rename(&temp, &file).map_err(|e| io("replace", &file, e))
+}
+
+/// Make the runtime's directory `dir` (a workspace's `.score`) ignore
+/// itself: a `.gitignore` inside it that ignores everything, so that
+/// `git status` and `git add -A` never see the journals and logs, wherever
+/// the workspace sits in the repository. Refuses a `.score` that is not a
+/// real directory (a link could send the runtime's writes elsewhere).
+pub fn ignore_runtime_dir(dir: &Path) -> Result<(), WorkspaceError> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(WorkspaceError::Io {
+                action: "use".to_string(),
+                path: dir.to_path_buf(),
+                error: std::io::Error::other(
+                    "it is not a directory (a symbolic link or a file): remove it, and score \
+                     makes a new one",
+                ),
+            });
+        }
+        Err(_) => std::fs::create_dir_all(dir).map_err(|error| WorkspaceError::Io {
+            action: "create".to_string(),
+            path: dir.to_path_buf(),
+            error,
+        })?,
+    }
+    let file = dir.join(".gitignore");
+    if std::fs::symlink_metadata(&file).is_ok() {
+        return Ok(());
+    }
+    std::fs::write(
+        &file,
+        "# the score runtime's files (journals, logs, cache): never committed\n*\n",
+    )
+    .map_err(|error| WorkspaceError::Io {
+        action: "write".to_string(),
+        path: file,
+        error,
+    })
 }
 
 /// `rm -rf`, quiet when there is nothing to remove.
@@ -1007,7 +1099,7 @@ mod tests {
     #[test]
     fn branch_names() {
         assert_eq!(integration_branch("r1"), "score/r1");
-        assert_eq!(part_branch("r1", "api"), "score-parts/r1/api");
+        assert_eq!(part_ref("r1", "api"), "refs/score/r1/api");
         assert_eq!(full_ref("score/r1"), "refs/heads/score/r1");
         assert_eq!(full_ref("refs/heads/x"), "refs/heads/x");
     }
