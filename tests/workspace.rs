@@ -163,19 +163,26 @@ fn dirty_paths_see_user_changes_but_not_score_files_or_ignored_ones() {
     let root = dir.path();
     let repo = dir.open();
     assert_eq!(repo.root(), root.canonicalize().unwrap());
-    // `.score/` is excluded through info/exclude, not the user's .gitignore.
+    // `.score/` ignores itself: neither the user's .gitignore nor
+    // .git/info/exclude is written.
+    let exclude_before = read(root, ".git/info/exclude");
+    score::workspace::ignore_runtime_dir(&root.join(".score")).unwrap();
     write(root, ".score/runs/r1/events.jsonl", "{}\n");
     write(root, "target/debug/x", "bin");
     write(root, "build.log", "log");
     assert_eq!(repo.dirty_paths().unwrap(), Vec::<String>::new());
+    assert_eq!(git(root, &["status", "--porcelain", "--ignored=no"]), "");
     repo.ensure_clean().unwrap();
     assert_eq!(read(root, ".gitignore").unwrap(), "target/\n*.log\n");
-    let exclude = read(root, ".git/info/exclude").unwrap();
-    assert_eq!(exclude.matches("/.score/").count(), 1, "{exclude}");
-    // Opening again does not add the line twice.
-    dir.open();
-    let exclude = read(root, ".git/info/exclude").unwrap();
-    assert_eq!(exclude.matches("/.score/").count(), 1, "{exclude}");
+    assert_eq!(read(root, ".git/info/exclude"), exclude_before);
+    // The same in a subdirectory.
+    score::workspace::ignore_runtime_dir(&root.join("docs/.score")).unwrap();
+    write(root, "docs/.score/lock", "1");
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
+    // A `.score` that is a link is refused, not written through.
+    std::os::unix::fs::symlink(root.join("src"), root.join("src/api/.score")).unwrap();
+    assert!(score::workspace::ignore_runtime_dir(&root.join("src/api/.score")).is_err());
+    std::fs::remove_file(root.join("src/api/.score")).unwrap();
 
     write(root, "src/lib.rs", "changed\n");
     write(root, "new.txt", "x");

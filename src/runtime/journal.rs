@@ -107,6 +107,10 @@ pub enum Event {
         source_hash: String,
         tasks: usize,
         pid: u32,
+        /// Where the parts' checkouts are (outside the repository), when
+        /// the run uses them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkouts: Option<String>,
     },
     /// `--resume` picked this run up again.
     RunResumed {
@@ -115,6 +119,8 @@ pub enum Event {
         pid: u32,
         /// Tasks already done, which will not run again.
         done: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        checkouts: Option<String>,
     },
     /// An attempt was dispatched to an agent.
     AttemptStarted {

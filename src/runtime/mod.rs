@@ -362,12 +362,16 @@ pub async fn run(
         .map_err(|e| format!("cannot open the journal `{}`: {e}", run.events().display()))?;
     let done = states.iter().filter(|s| s.status == Status::Done).count();
     let progress = progress::Progress::new(ctx.mode, plan.tasks.len(), done);
+    let checkouts = isolation
+        .as_ref()
+        .map(|i| i.sandbox_dir().display().to_string());
     let first = if options.resume.is_some() {
         Event::RunResumed {
             run: run_id.clone(),
             source_hash: plan.source_hash.clone(),
             pid: std::process::id(),
             done,
+            checkouts,
         }
     } else {
         Event::RunStarted {
@@ -376,6 +380,7 @@ pub async fn run(
             source_hash: plan.source_hash.clone(),
             tasks: plan.tasks.len(),
             pid: std::process::id(),
+            checkouts,
         }
     };
     let io =
@@ -706,6 +711,7 @@ pub fn clean(workspace: &Path, branches: bool, runs: bool) -> Result<String, Str
         }
         _ => {}
     }
+    crate::workspace::ignore_runtime_dir(&score_dir).map_err(|e| e.to_string())?;
     let _lock = lock::acquire(&score_dir, "clean").map_err(|e| e.to_string())?;
     let mut said = Vec::new();
     match isolation::open_repository(workspace) {

@@ -10,7 +10,7 @@
 //! # A run, step by step
 //!
 //! ```text
-//! Repo::open(workspace)                   git repository with a commit; `.score/` excluded
+//! Repo::open(workspace)                   git repository with a commit (writes nothing)
 //! repo.dirty_paths() / ensure_clean()     refuse a dirty tree unless --allow-dirty
 //! repo.create_integration_branch(run)     score/RUN, from HEAD
 //! repo.checkout(run, task)                SANDBOXES/RUN/parts/TASK with the files of the
@@ -37,10 +37,11 @@
 //! | a part's checkout | `.../RUN/parts/TASK`, its index `.../RUN/index/TASK`, its TMPDIR `.../RUN/tmp/TASK` |
 //! | recycled checkouts | `.../RUN/pool/TASK` |
 //!
-//! `.score/` (the journals, the cache) is added to `.git/info/exclude`
-//! (never to the user's `.gitignore`) and holds a `.gitignore` of its own
-//! that ignores everything in it, so the runtime's files never show as
-//! untracked, wherever in the repository the workspace is.
+//! `.score/` (the journals, the cache) holds a `.gitignore` of its own that
+//! ignores everything in it ([`ignore_runtime_dir`]), so the runtime's files
+//! never show as untracked, wherever in the repository the workspace is,
+//! and nothing of the user's (`.gitignore`, `.git/info/exclude`) is
+//! changed.
 //!
 //! # Trust
 //!
@@ -269,9 +270,8 @@ fn full_ref(branch: &str) -> String {
 }
 
 impl Repo {
-    /// Open the repository whose top-level directory is `dir`, check that
-    /// it can host a run, and exclude `.score/` from git's view of it
-    /// (through `.git/info/exclude`).
+    /// Open the repository whose top-level directory is `dir` and check
+    /// that it can host a run. Writes nothing.
     pub fn open(dir: impl AsRef<Path>) -> Result<Repo, WorkspaceError> {
         let dir = dir.as_ref();
         let git = Git::default();
@@ -334,7 +334,6 @@ impl Repo {
         if !head.success() {
             return Err(WorkspaceError::NoCommits { root });
         }
-        exclude_score_dir(Path::new(common))?;
         let mut sandboxes = sandbox_root().join(repository_key(&root));
         if check_outside(&root, &sandboxes).is_err() {
             // The cache directory is inside this repository (a repository
@@ -945,46 +944,6 @@ fn parse_conflict(stdout: &[u8]) -> Result<MergeOutcome, WorkspaceError> {
     paths.sort();
     paths.dedup();
     Ok(MergeOutcome::Conflict { paths, messages })
-}
-
-/// Add `/.score/` to the repository's `info/exclude` unless a line already
-/// excludes it.
-fn exclude_score_dir(common_dir: &Path) -> Result<(), WorkspaceError> {
-    let info = common_dir.join("info");
-    let file = info.join("exclude");
-    let existing = match std::fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => {
-            return Err(WorkspaceError::Io {
-                action: "read".to_string(),
-                path: file,
-                error,
-            });
-        }
-    };
-    let present = existing
-        .lines()
-        .any(|l| matches!(l.trim(), "/.score/" | ".score/" | "/.score" | ".score"));
-    if present {
-        return Ok(());
-    }
-    let io = |action: &str, path: &Path, error| WorkspaceError::Io {
-        action: action.to_string(),
-        path: path.to_path_buf(),
-        error,
-    };
-    std::fs::create_dir_all(&info).map_err(|e| io("create", &info, e))?;
-    let mut text = existing;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str("# the score runtime's files (added by score)\n/.score/\n");
-    // Write a temporary file and rename it over: a crash never leaves a
-    // half-written exclude file.
-    let temp = info.join("exclude.score-tmp");
-    std::fs::write(&temp, text).map_err(|e| io("write", &temp, e))?;
-    std::fs::rename(&temp, &file).map_err(|e| io("replace", &file, e))
 }
 
 /// Make the runtime's directory `dir` (a workspace's `.score`) ignore
