@@ -1155,3 +1155,21 @@ fn removing_a_checkout_keeps_its_merged_work() {
     );
     assert_eq!(trailer, "api");
 }
+
+#[test]
+fn task_names_with_dots_recycle_like_any_other() {
+    let dir = standard_repo();
+    let repo = dir.open();
+    repo.create_integration_branch("r").unwrap();
+    let first = repo.checkout("r", "step.1").unwrap();
+    write(first.path(), "src/api/x.rs", "x\n");
+    repo.release_checkout(first).unwrap();
+    let pool = dir.sandboxes.path().join("r/pool");
+    assert!(pool.join("step.1").is_dir());
+    assert!(pool.join("step.1.index").is_file());
+    let second = repo.checkout("r", "step.2").unwrap();
+    assert!(!pool.join("step.1").exists(), "recycled");
+    assert!(!pool.join("step.1.index").exists());
+    assert!(!second.path().join("src/api/x.rs").exists());
+    assert!(second.changes().unwrap().is_empty());
+}

@@ -179,12 +179,12 @@ impl Repo {
         };
         let mut parked: Vec<PathBuf> = entries
             .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .map(|e| e.path())
-            .filter(|p| p.extension().is_none())
             .collect();
         parked.sort();
         for candidate in parked {
-            let candidate_index = candidate.with_extension("index");
+            let candidate_index = parked_index(&candidate);
             let Some(identity) = identity_of(&candidate) else {
                 remove_all(&candidate)?;
                 continue;
@@ -220,12 +220,12 @@ impl Repo {
         create_dir(&pool)?;
         let parked = pool.join(&checkout.task);
         remove_all(&parked)?;
-        let moved = std::fs::rename(&checkout.index, parked.with_extension("index")).is_ok()
+        let moved = std::fs::rename(&checkout.index, parked_index(&parked)).is_ok()
             && std::fs::rename(&checkout.dir, &parked).is_ok();
         if !moved {
             remove_all(&checkout.dir)?;
             remove_all(&parked)?;
-            remove_file(&parked.with_extension("index"))?;
+            remove_file(&parked_index(&parked))?;
             remove_file(&checkout.index)?;
         }
         Ok(())
@@ -240,6 +240,14 @@ impl Repo {
         remove_file(&checkout.dir)?;
         remove_all(&checkout.dir)
     }
+}
+
+/// The index of a parked checkout `pool/NAME`: `pool/NAME.index` (task
+/// names may contain dots, so never `with_extension`).
+fn parked_index(parked: &Path) -> PathBuf {
+    let mut name = parked.file_name().unwrap_or_default().to_os_string();
+    name.push(".index");
+    parked.with_file_name(name)
 }
 
 /// Delete a file or link; quiet when it is absent or is a directory.
