@@ -99,21 +99,30 @@ enum Command {
     /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
     /// when cancelled with Ctrl-C, 2 when the run could not start.
     Run(RunArgs),
-    /// Remove what old runs left: their git worktrees and part branches.
+    /// Remove what old runs left: the parts' checkouts and refs, listed.
     ///
     /// Integration branches `score/RUN_ID` (the results) are kept unless
-    /// `--branches`; journals in `.score/runs/` are kept unless `--runs`.
+    /// `--branches`, and even then only those merged into HEAD unless
+    /// `--force`; journals in `.score/runs/` are kept unless `--runs`.
     Clean {
         /// The workspace (default: the current directory).
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
-        /// Also delete the runs' integration branches `score/RUN_ID`.
+        /// Also delete the runs' integration branches `score/RUN_ID` that
+        /// HEAD contains.
         #[arg(long)]
         branches: bool,
+        /// With `--branches`: also the integration branches not merged into
+        /// HEAD (their work is lost).
+        #[arg(long)]
+        force: bool,
         /// Also delete the runs' journals, outputs and logs (`.score/runs/`)
         /// and the cache (`.score/cache/`).
         #[arg(long)]
         runs: bool,
+        /// List what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Approve (or reject) a part's result that a run is waiting for.
     ///
@@ -365,8 +374,18 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
         Command::Clean {
             workspace,
             branches,
+            force,
             runs,
-        } => clean(workspace, branches, runs),
+            dry_run,
+        } => clean(
+            workspace,
+            score::runtime::CleanOptions {
+                branches,
+                runs,
+                dry_run,
+                force,
+            },
+        ),
         Command::Approve {
             run,
             part,
@@ -502,10 +521,13 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
 }
 
 /// `score clean`.
-fn clean(workspace: Option<PathBuf>, branches: bool, runs: bool) -> miette::Result<ExitCode> {
+fn clean(
+    workspace: Option<PathBuf>,
+    options: score::runtime::CleanOptions,
+) -> miette::Result<ExitCode> {
     let cwd = std::env::current_dir().into_diagnostic()?;
     let dir = workspace.map_or(cwd.clone(), |d| cwd.join(d));
-    let message = score::runtime::clean(&dir, branches, runs).map_err(|e| miette!("{e}"))?;
+    let message = score::runtime::clean(&dir, options).map_err(|e| miette!("{e}"))?;
     println!("{message}");
     Ok(ExitCode::SUCCESS)
 }

@@ -485,3 +485,59 @@ part hello {
     let files = git(dir.path(), &["ls-tree", "-r", "--name-only", &branch]);
     assert!(files.lines().any(|f| f == "hello.txt"), "{files}");
 }
+
+#[test]
+fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "writer.sh", WRITER);
+    write(dir.path(), "s.score", &fan_in_score());
+    git_init(dir.path());
+    let sandboxes = tempfile::tempdir().unwrap();
+    let score_in = |args: &[&str]| {
+        let mut cmd = score(dir.path());
+        cmd.env("SCORE_SANDBOX_DIR", sandboxes.path()).args(args);
+        cmd
+    };
+    score_in(&["run", "s.score", "--keep-worktrees"])
+        .assert()
+        .success();
+    let branch = format!("score/{}", latest_run(dir.path()));
+    // A dry run names every checkout directory and the unmerged branch,
+    // and removes nothing.
+    let out = score_in(&["clean", "--branches", "--dry-run"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("would remove"), "{text}");
+    assert!(
+        text.contains(&format!("kept 1 branch not merged into HEAD: {branch}")),
+        "{text}"
+    );
+    assert!(!walk(sandboxes.path()).is_empty());
+    // Without --force the unmerged result stays.
+    score_in(&["clean", "--branches"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed "))
+        .stdout(predicate::str::contains("--force"));
+    assert!(walk(sandboxes.path()).is_empty());
+    assert_eq!(
+        git(dir.path(), &["branch", "--list", &branch]).trim(),
+        branch
+    );
+    // With --force it goes, and the listing says what is lost.
+    score_in(&["clean", "--branches", "--force"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "removed branch {branch} (NOT merged: its work is lost)"
+        )));
+    assert_eq!(git(dir.path(), &["branch", "--list", &branch]), "");
+    score_in(&["clean"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to remove"));
+}

@@ -1041,7 +1041,11 @@ fn finish_run_and_clean_remove_what_runs_left() {
         ],
     );
 
-    let cleaned = repo.clean(&["current"], false).unwrap();
+    let plan = repo.plan_clean(&["current"], false).unwrap();
+    assert!(plan.branches.is_empty());
+    // Planning removes nothing.
+    assert!(sandboxes.join("old").exists());
+    let cleaned = repo.clean(&plan, false).unwrap();
     assert_eq!(
         cleaned.checkouts,
         [sandboxes.join("old"), root.join(".score/worktrees/ancient")],
@@ -1075,9 +1079,24 @@ fn finish_run_and_clean_remove_what_runs_left() {
     );
     assert!(!sandboxes.join("current").exists());
 
-    // With branches: integration branches go too, except a checked-out one.
+    // With branches: integration branches go too, except a checked-out one,
+    // and one not merged into HEAD only with `force`.
     git(root, &["checkout", "-q", "score/current"]);
-    let cleaned = repo.clean(&[], true).unwrap();
+    let plan = repo.plan_clean(&[], true).unwrap();
+    assert_eq!(
+        plan.branches,
+        [score::workspace::BranchToClean {
+            name: "score/old".into(),
+            merged: false
+        }]
+    );
+    let cleaned = repo.clean(&plan, false).unwrap();
+    assert_eq!(cleaned.branches, Vec::<String>::new());
+    assert_eq!(
+        git(root, &["rev-parse", "--verify", "-q", "score/old"]).len(),
+        40
+    );
+    let cleaned = repo.clean(&plan, true).unwrap();
     assert_eq!(cleaned.branches, ["score/old"]);
     assert_eq!(
         git(
@@ -1091,7 +1110,17 @@ fn finish_run_and_clean_remove_what_runs_left() {
         "score/current"
     );
     assert_eq!(git(root, &["for-each-ref", "refs/score"]), "");
-    assert_eq!(repo.clean(&[], true).unwrap(), Default::default());
+    let nothing = repo.plan_clean(&[], true).unwrap();
+    assert_eq!(nothing, Default::default());
+    // A merged integration branch goes without `force`.
+    git(root, &["checkout", "-q", "main"]);
+    git(root, &["merge", "-q", "--no-edit", "score/current"]);
+    let plan = repo.plan_clean(&[], true).unwrap();
+    assert!(plan.branches.iter().all(|b| b.merged), "{plan:?}");
+    assert_eq!(
+        repo.clean(&plan, false).unwrap().branches,
+        ["score/current"]
+    );
 }
 
 #[test]

@@ -694,55 +694,100 @@ pub fn approve(
     ))
 }
 
-/// `score clean`: removes the checkouts and part refs old runs left for
-/// `workspace`'s repository; with `branches`, their integration branches
-/// too; with `runs`, the journals and the cache. Refused while a run holds
-/// the workspace.
-pub fn clean(workspace: &Path, branches: bool, runs: bool) -> Result<String, String> {
+/// What `score clean` is asked to do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CleanOptions {
+    /// Also the runs' integration branches `score/RUN_ID`.
+    pub branches: bool,
+    /// Also the journals and the cache (`.score/runs`, `.score/cache`).
+    pub runs: bool,
+    /// List what would go, remove nothing.
+    pub dry_run: bool,
+    /// Also integration branches not merged into HEAD.
+    pub force: bool,
+}
+
+/// `score clean`: lists, then removes (unless `dry_run`), what old runs
+/// left for `workspace`'s repository: the parts' checkouts and refs; with
+/// `branches`, the integration branches merged into HEAD (and with `force`
+/// the unmerged ones too: they hold work nothing else has); with `runs`,
+/// the journals and the cache. Refused while a run holds the workspace.
+/// The report names every path and branch.
+pub fn clean(workspace: &Path, options: CleanOptions) -> Result<String, String> {
     let score_dir = workspace.join(".score");
     // Through a link, `.score/runs` could be anywhere: refuse.
-    match std::fs::symlink_metadata(&score_dir) {
-        Ok(meta) if !meta.is_dir() => {
-            return Err(format!(
-                "`{}` is not a directory (a symbolic link or a file); score removes nothing \
+    if std::fs::symlink_metadata(&score_dir).is_ok_and(|meta| !meta.is_dir()) {
+        return Err(format!(
+            "`{}` is not a directory (a symbolic link or a file); score removes nothing \
              through it: remove it yourself",
-                score_dir.display()
-            ));
-        }
-        _ => {}
+            score_dir.display()
+        ));
     }
     crate::workspace::ignore_runtime_dir(&score_dir).map_err(|e| e.to_string())?;
     let _lock = lock::acquire(&score_dir, "clean").map_err(|e| e.to_string())?;
-    let mut said = Vec::new();
+    let verb = if options.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    let mut lines = Vec::new();
     match isolation::open_repository(workspace) {
         Ok(repo) => {
-            let cleaned = repo.clean(&[], branches).map_err(|e| e.to_string())?;
-            said.push(format!(
-                "removed {} run checkout director{} and {} branch{}",
-                cleaned.checkouts.len(),
-                if cleaned.checkouts.len() == 1 {
-                    "y"
+            let plan = repo
+                .plan_clean(&[], options.branches)
+                .map_err(|e| e.to_string())?;
+            for dir in &plan.checkouts {
+                lines.push(format!("{verb} {}", dir.display()));
+            }
+            for reference in &plan.refs {
+                lines.push(format!("{verb} {reference}"));
+            }
+            let mut kept = Vec::new();
+            for branch in &plan.branches {
+                if branch.merged {
+                    lines.push(format!("{verb} branch {} (merged)", branch.name));
+                } else if options.force {
+                    lines.push(format!(
+                        "{verb} branch {} (NOT merged: its work is lost)",
+                        branch.name
+                    ));
                 } else {
-                    "ies"
-                },
-                cleaned.branches.len(),
-                if cleaned.branches.len() == 1 {
-                    ""
-                } else {
-                    "es"
+                    kept.push(branch.name.clone());
                 }
-            ));
-        }
-        Err(_) => said.push("not a git repository: no worktrees or branches to remove".to_string()),
-    }
-    if runs {
-        for dir in [score_dir.join("runs"), score_dir.join("cache")] {
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)
-                    .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+            }
+            if !kept.is_empty() {
+                lines.push(format!(
+                    "kept {} branch{} not merged into HEAD: {} (merge {}, or pass --force to delete \
+                     {})",
+                    kept.len(),
+                    if kept.len() == 1 { "" } else { "es" },
+                    kept.join(", "),
+                    if kept.len() == 1 { "it" } else { "them" },
+                    if kept.len() == 1 { "it" } else { "them" },
+                ));
+            }
+            if !options.dry_run {
+                repo.clean(&plan, options.force)
+                    .map_err(|e| e.to_string())?;
             }
         }
-        said.push("removed the journals and the cache".to_string());
+        Err(_) => {
+            lines.push("not a git repository: no checkouts or branches to remove".to_string())
+        }
     }
-    Ok(said.join("; "))
+    if options.runs {
+        for dir in [score_dir.join("runs"), score_dir.join("cache")] {
+            if dir.exists() {
+                lines.push(format!("{verb} {}", dir.display()));
+                if !options.dry_run {
+                    std::fs::remove_dir_all(&dir)
+                        .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+                }
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push("nothing to remove".to_string());
+    }
+    Ok(lines.join("\n"))
 }

@@ -187,6 +187,26 @@ pub enum MergeOutcome {
     },
 }
 
+/// What `score clean` would remove ([`Repo::plan_clean`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CleanPlan {
+    /// Directories of runs' checkouts (and legacy worktrees).
+    pub checkouts: Vec<PathBuf>,
+    /// Part refs `refs/score/RUN/TASK` and legacy `score-parts/` branches.
+    pub refs: Vec<String>,
+    /// Integration branches.
+    pub branches: Vec<BranchToClean>,
+}
+
+/// An integration branch `score clean --branches` would delete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BranchToClean {
+    /// `score/RUN`.
+    pub name: String,
+    /// Whether HEAD contains it (deleting it loses nothing).
+    pub merged: bool,
+}
+
 /// What [`Repo::clean`] and [`Repo::finish_run`] removed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cleaned {
@@ -781,53 +801,89 @@ impl Repo {
         Ok(cleaned)
     }
 
-    /// `score clean`: remove the checkouts and part refs of every run not
-    /// in `keep`, and with `remove_branches` their integration branches
-    /// `score/RUN` too (except the one checked out, if any). Also removes
-    /// what runs of earlier versions of score left: worktrees under
-    /// `.score/worktrees` and `score-parts/` branches.
-    pub fn clean(&self, keep: &[&str], remove_branches: bool) -> Result<Cleaned, WorkspaceError> {
-        let _pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+    /// What `score clean` would remove for every run not in `keep`: the
+    /// runs' checkouts, their part refs (and what runs of earlier versions
+    /// left: worktrees under `.score/worktrees`, `score-parts/` branches),
+    /// and with `with_branches` their integration branches `score/RUN`
+    /// (never the one checked out), each marked merged or not into HEAD.
+    /// Changes nothing.
+    pub fn plan_clean(
+        &self,
+        keep: &[&str],
+        with_branches: bool,
+    ) -> Result<CleanPlan, WorkspaceError> {
         let kept = |run: &str| keep.contains(&run);
-        let mut cleaned = Cleaned::default();
+        let mut plan = CleanPlan::default();
         if let Ok(entries) = std::fs::read_dir(&self.sandboxes) {
-            let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-            dirs.sort();
-            for dir in dirs {
-                let run = dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+            for entry in entries.flatten() {
+                let run = entry.file_name().to_string_lossy().into_owned();
                 if !kept(&run) {
-                    remove_all(&dir)?;
-                    cleaned.checkouts.push(dir);
+                    plan.checkouts.push(entry.path());
                 }
             }
         }
-        cleaned
-            .checkouts
-            .extend(self.clean_legacy_worktrees(&kept)?);
-        let current = self.current_branch()?.map(|b| full_ref(&b));
+        plan.checkouts.sort();
+        let mut legacy_dirs = Vec::new();
+        let legacy = self.root.join(SCORE_DIR).join("worktrees");
+        if std::fs::symlink_metadata(&legacy).is_ok_and(|m| m.is_dir()) {
+            for entry in std::fs::read_dir(&legacy).into_iter().flatten().flatten() {
+                if !kept(&entry.file_name().to_string_lossy()) {
+                    legacy_dirs.push(entry.path());
+                }
+            }
+        }
+        legacy_dirs.sort();
+        plan.checkouts.extend(legacy_dirs);
         let run_of = |reference: &str, prefix: &str| {
             reference
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.split('/').next())
                 .map(str::to_string)
         };
-        let mut doomed = Vec::new();
-        for (prefix, always) in [
-            ("refs/score/", true),
-            ("refs/heads/score-parts/", true),
-            ("refs/heads/score/", remove_branches),
-        ] {
-            if !always {
-                continue;
-            }
+        for prefix in ["refs/score/", "refs/heads/score-parts/"] {
             for reference in self.refs_under(prefix)? {
-                let run = run_of(&reference, prefix);
-                if run.is_some_and(|run| !kept(&run)) && current.as_ref() != Some(&reference) {
-                    doomed.push(reference);
+                if run_of(&reference, prefix).is_some_and(|run| !kept(&run)) {
+                    plan.refs.push(reference);
                 }
+            }
+        }
+        if with_branches {
+            let current = self.current_branch()?.map(|b| full_ref(&b));
+            let head = self.head_commit()?;
+            for reference in self.refs_under("refs/heads/score/")? {
+                let run = run_of(&reference, "refs/heads/score/");
+                if run.is_some_and(|run| !kept(&run)) && current.as_ref() != Some(&reference) {
+                    let tip = self.branch_tip(&reference)?;
+                    plan.branches.push(BranchToClean {
+                        name: reference.trim_start_matches("refs/heads/").to_string(),
+                        merged: self.is_ancestor(&tip, &head)?,
+                    });
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Carry out `plan`: checkouts and refs go; an integration branch goes
+    /// if it is merged into HEAD, or with `force`. What was removed.
+    pub fn clean(&self, plan: &CleanPlan, force: bool) -> Result<Cleaned, WorkspaceError> {
+        let _pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cleaned = Cleaned::default();
+        for dir in &plan.checkouts {
+            remove_all(dir)?;
+            cleaned.checkouts.push(dir.clone());
+        }
+        if plan
+            .checkouts
+            .iter()
+            .any(|d| !d.starts_with(&self.sandboxes))
+        {
+            self.git.at(&self.root, &["worktree", "prune"]).run()?;
+        }
+        let mut doomed = plan.refs.clone();
+        for branch in &plan.branches {
+            if branch.merged || force {
+                doomed.push(full_ref(&branch.name));
             }
         }
         self.delete_refs(&doomed)?;
@@ -836,29 +892,6 @@ impl Repo {
             .map(|r| r.trim_start_matches("refs/heads/").to_string())
             .collect();
         Ok(cleaned)
-    }
-
-    /// Worktrees that runs of score before 0.2 made under
-    /// `.score/worktrees/RUN`: unregistered and removed.
-    fn clean_legacy_worktrees(
-        &self,
-        kept: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<PathBuf>, WorkspaceError> {
-        let dir = self.root.join(SCORE_DIR).join("worktrees");
-        let mut removed = Vec::new();
-        match std::fs::symlink_metadata(&dir) {
-            Ok(meta) if meta.is_dir() => {}
-            _ => return Ok(removed),
-        }
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !kept(&name) {
-                remove_all(&entry.path())?;
-                removed.push(entry.path());
-            }
-        }
-        self.git.at(&self.root, &["worktree", "prune"]).run()?;
-        Ok(removed)
     }
 }
 
