@@ -1,7 +1,7 @@
 //! The conductor: one loop that owns the run's state, dispatches ready
 //! tasks, journals what happens and releases dependants.
 //!
-//! Each dispatched task is a tokio task of its own (`play`) that runs its
+//! Each dispatched task is a tokio task of its own (`attempt::play`) that runs its
 //! attempts (agent, validation, checks, feedback and retries) and reports
 //! back over a channel. The conductor never polls: it sleeps until a report
 //! (or Ctrl-C) arrives, drains every report there is, journals them, makes
@@ -13,14 +13,15 @@
 //! finishes; agents with ready tasks and free capacity wait in a FIFO of
 //! their own. Nothing ever walks the waiting tasks.
 
-use super::agent::{AgentError, AttemptFiles, AttemptRequest, Performer, Usage};
-use super::files::{Cache, CacheEntry, Cached, FileWriter, outputs_file};
-use super::inputs::{fill_prompt, inputs_hash, value_of};
-use super::isolation::{Isolation, commit_message, needs_worktree, writes_through_edits};
+use super::agent::{Performer, Usage};
+use super::attempt::play;
+use super::files::{Cache, CacheEntry, FileWriter, outputs_file};
+use super::inputs::{inputs_hash, value_of};
+use super::isolation::{Isolation, needs_worktree};
 use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
 use super::progress::Progress;
-use super::verify::{Validators, feedback, run_check};
-use crate::plan::{Budget, Plan, Provider};
+use super::verify::Validators;
+use crate::plan::{Budget, Plan};
 use serde_json::Value;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::path::PathBuf;
@@ -125,14 +126,14 @@ pub struct Outcome {
 
 /// Money and tokens spent so far, shared with the tasks in flight.
 #[derive(Default)]
-struct Spend {
+pub(super) struct Spend {
     tokens: AtomicU64,
     micro_usd: AtomicU64,
     attempts: AtomicU64,
 }
 
 impl Spend {
-    fn add(&self, usage: Usage, cost: f64) {
+    pub(super) fn add(&self, usage: Usage, cost: f64) {
         self.tokens.fetch_add(usage.total(), Ordering::Relaxed);
         self.micro_usd
             .fetch_add((cost * 1e6).round() as u64, Ordering::Relaxed);
@@ -145,7 +146,7 @@ impl Spend {
 
     /// Why another attempt would break `budget`, if it would: the spend so
     /// far plus what an attempt has cost on average.
-    fn refuses(&self, budget: &Budget) -> Option<String> {
+    pub(super) fn refuses(&self, budget: &Budget) -> Option<String> {
         let attempts = self.attempts.load(Ordering::Relaxed).max(1);
         let tokens = self.tokens.load(Ordering::Relaxed);
         let usd = self.usd();
@@ -173,20 +174,20 @@ impl Spend {
 }
 
 /// What every task in flight shares.
-struct Shared {
-    plan: Arc<Plan>,
-    performers: HashMap<String, Arc<dyn Performer>>,
-    workspace: PathBuf,
-    logs: PathBuf,
-    validators: Validators,
-    spend: Spend,
-    tx: mpsc::UnboundedSender<Msg>,
-    isolation: Option<Arc<Isolation>>,
-    approvals_elsewhere: bool,
+pub(super) struct Shared {
+    pub(super) plan: Arc<Plan>,
+    pub(super) performers: HashMap<String, Arc<dyn Performer>>,
+    pub(super) workspace: PathBuf,
+    pub(super) logs: PathBuf,
+    pub(super) validators: Validators,
+    pub(super) spend: Spend,
+    pub(super) tx: mpsc::UnboundedSender<Msg>,
+    pub(super) isolation: Option<Arc<Isolation>>,
+    pub(super) approvals_elsewhere: bool,
 }
 
 /// A report from a task in flight.
-enum Msg {
+pub(super) enum Msg {
     /// Progress to journal (attempt started or failed).
     Event(Event),
     /// The task's result.
@@ -200,7 +201,8 @@ enum Msg {
     Merged(usize, Result<(), String>),
 }
 
-enum TaskResult {
+/// How a task in flight ended.
+pub(super) enum TaskResult {
     Succeeded {
         outputs: Value,
         inputs_hash: String,
@@ -891,491 +893,7 @@ fn whoami() -> String {
         .unwrap_or_else(|_| "the terminal".into())
 }
 
-/// One task, from dispatch to result: its attempts, each verified, with
-/// feedback on retries. A cached result is re-verified by its checks
-/// instead of being played again.
-async fn play(
-    shared: Arc<Shared>,
-    i: usize,
-    inputs: BTreeMap<String, Value>,
-    first_attempt: u32,
-    cached: Option<Cached>,
-) {
-    let result = attempts(&shared, i, &inputs, first_attempt, cached).await;
-    let _ = shared.tx.send(Msg::Finished(i, result));
-}
-
-async fn attempts(
-    shared: &Shared,
-    i: usize,
-    inputs: &BTreeMap<String, Value>,
-    first_attempt: u32,
-    cached: Option<Cached>,
-) -> TaskResult {
-    let plan = &shared.plan;
-    let task = &plan.tasks[i];
-    let agent = &plan.agents[&task.agent];
-    let inputs_hash = inputs_hash(inputs);
-    let started = Instant::now();
-    let failed = |kind: FailureKind, message: String| TaskResult::Failed {
-        kind,
-        message,
-        usage: Usage::default(),
-        cost: 0.0,
-        duration_ms: started.elapsed().as_millis() as u64,
-    };
-    let isolation = shared
-        .isolation
-        .as_deref()
-        .filter(|_| needs_worktree(task, agent));
-
-    if let Some(cached) = cached
-        && let Some(result) = reuse(shared, task, isolation, cached, &inputs_hash, started).await
-    {
-        return result;
-    }
-
-    let Some(performer) = shared.performers.get(&task.agent) else {
-        return failed(
-            FailureKind::Setup,
-            format!("no performer for agent `{}`", task.agent),
-        );
-    };
-    let worktree = match isolation {
-        Some(isolation) => match isolation.worktree(&task.id).await {
-            Ok(worktree) => Some(worktree),
-            Err(e) => return failed(FailureKind::Setup, e),
-        },
-        None => None,
-    };
-    let cwd = match (isolation, &worktree) {
-        (Some(isolation), Some(worktree)) => isolation.cwd(worktree),
-        _ => shared.workspace.clone(),
-    };
-    let edits = isolation.is_some() && writes_through_edits(task, agent);
-    let writes_prompt_file = !matches!(agent.provider, Provider::Mock { .. });
-    let price = |usage: Usage| {
-        usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
-            + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
-    };
-    let mut base_prompt = fill_prompt(task, inputs);
-    let mut result_schema: Value = (*task.result_schema).clone();
-    if edits {
-        // An HTTP agent writes files through its answer: an `edits` list
-        // beside the outputs, which the runtime applies in the worktree.
-        if let Some(edits_list) = crate::workspace::edits_schema()
-            .get("properties")
-            .and_then(|p| p.get("edits"))
-            .cloned()
-            && let Some(object) = result_schema.as_object_mut()
-        {
-            if let Some(Value::Object(properties)) = object.get_mut("properties") {
-                properties.insert("edits".into(), edits_list);
-            }
-            if let Some(Value::Array(required)) = object.get_mut("required") {
-                required.push(Value::String("edits".into()));
-            } else {
-                object.insert("required".into(), serde_json::json!(["edits"]));
-            }
-        }
-        base_prompt.push_str("\n\n## Writing files\n\n");
-        base_prompt.push_str(crate::workspace::EDITS_INSTRUCTIONS);
-        base_prompt.push_str(
-            "\nPut the list in the `edits` property of the JSON object you return, beside the outputs.\n",
-        );
-    }
-    let allowed = task.retries + 1;
-    let last_attempt = first_attempt + task.retries;
-    let mut prompt_feedback = String::new();
-    let mut total_usage = Usage::default();
-    let mut total_cost = 0.0;
-    let mut last: (FailureKind, String) = (FailureKind::Agent, String::new());
-    let seed_base = u64::from_str_radix(&task.hash[..task.hash.len().min(16)], 16).unwrap_or(0);
-    let log_prefix =
-        |attempt: u32, what: &str| shared.logs.join(format!("{}.{attempt}.{what}", task.id));
-
-    for attempt in first_attempt..=last_attempt {
-        let nth = attempt - first_attempt + 1;
-        // Budgets: the score's (shared) and the part's own.
-        let over = plan
-            .score
-            .budget
-            .as_ref()
-            .and_then(|b| shared.spend.refuses(b))
-            .or_else(|| {
-                part_budget_refuses(task.budget.as_ref(), total_usage, total_cost, nth - 1)
-            });
-        if let Some(message) = over {
-            last = (FailureKind::Budget, message);
-            break;
-        }
-        let files = AttemptFiles::new(&shared.logs, &task.id, attempt);
-        let prompt = format!("{base_prompt}{prompt_feedback}");
-        if writes_prompt_file && let Err(e) = std::fs::write(&files.prompt, &prompt) {
-            last = (
-                FailureKind::Setup,
-                format!(
-                    "cannot write the prompt file `{}`: {e}",
-                    files.prompt.display()
-                ),
-            );
-            break;
-        }
-        let _ = shared.tx.send(Msg::Event(Event::AttemptStarted {
-            task: task.id.clone(),
-            attempt,
-            agent: task.agent.clone(),
-            hash: task.hash.clone(),
-        }));
-        let request = AttemptRequest {
-            task: task.id.clone(),
-            attempt,
-            prompt,
-            result_schema: result_schema.clone(),
-            has_outputs: !task.outputs.is_empty() || edits,
-            workspace: cwd.clone(),
-            files,
-            timeout: Duration::from_millis(task.timeout_ms),
-            seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
-        };
-        let attempt_started = Instant::now();
-        let reply = tokio::time::timeout(request.timeout, performer.perform(&request)).await;
-        let mut usage = Usage::default();
-        let mut failure: Option<(FailureKind, String)> = None;
-        let mut accepted: Option<Value> = None;
-        match reply {
-            Err(_) => {
-                failure = Some((
-                    FailureKind::Timeout,
-                    format!(
-                        "the attempt did not finish within the part's timeout of {} and was stopped",
-                        crate::plan::format_duration(task.timeout_ms)
-                    ),
-                ))
-            }
-            Ok(Err(AgentError::Setup { message })) => {
-                last = (FailureKind::Setup, message);
-                journal_attempt_failed(shared, task, attempt, &last, usage, 0.0, attempt_started);
-                break;
-            }
-            Ok(Err(AgentError::Transport { message })) => {
-                last = (FailureKind::Transport, message);
-                journal_attempt_failed(shared, task, attempt, &last, usage, 0.0, attempt_started);
-                break;
-            }
-            Ok(Err(AgentError::Failed { message, usage: u })) => {
-                usage = u;
-                failure = Some((FailureKind::Agent, message));
-            }
-            Ok(Ok(reply)) => {
-                usage = reply.usage;
-                match reply.result {
-                    Err(why) => failure = Some((FailureKind::InvalidOutput, why)),
-                    Ok(mut value) => {
-                        if let (true, Some(isolation), Some(worktree)) =
-                            (edits, isolation, &worktree)
-                        {
-                            let list = value
-                                .as_object_mut()
-                                .and_then(|o| o.remove("edits"))
-                                .unwrap_or(Value::Array(Vec::new()));
-                            match crate::workspace::parse_edits(
-                                &serde_json::json!({ "edits": list }),
-                            ) {
-                                Err(e) => {
-                                    failure = Some((FailureKind::InvalidOutput, e.to_string()))
-                                }
-                                Ok(list) => {
-                                    if let Err(e) = isolation.apply_edits(worktree, list).await {
-                                        failure = Some((FailureKind::InvalidOutput, e));
-                                    }
-                                }
-                            }
-                        }
-                        if failure.is_none() {
-                            accepted = Some(value);
-                        }
-                    }
-                }
-            }
-        }
-        // What the attempt changed outside its boundary is undone, whatever
-        // else happened: the next attempt starts from the part's own work.
-        if let (Some(isolation), Some(worktree)) = (isolation, &worktree) {
-            match isolation.enforce(worktree, &task.owns).await {
-                Ok(None) => {}
-                Ok(Some((_, feedback))) => {
-                    accepted = None;
-                    let message = match failure.take() {
-                        Some((_, other)) => format!("{feedback}\nBesides: {other}"),
-                        None => feedback,
-                    };
-                    failure = Some((FailureKind::Boundary, message));
-                }
-                Err(e) => {
-                    last = (FailureKind::Setup, e);
-                    break;
-                }
-            }
-        }
-        if let Some(value) = accepted {
-            match shared.validators.validate(&task.result_schema, &value) {
-                Err(why) => failure = Some((FailureKind::InvalidOutput, why)),
-                Ok(()) => {
-                    for (k, check) in task.checks.iter().enumerate() {
-                        let outcome = run_check(
-                            check,
-                            &cwd,
-                            &log_prefix(attempt, &format!("check-{}", k + 1)),
-                        )
-                        .await;
-                        if !outcome.passed {
-                            failure = Some((FailureKind::Check, outcome.message));
-                            break;
-                        }
-                    }
-                    // What the checks wrote outside the boundary (test
-                    // reports, caches not in .gitignore) is not the part's
-                    // work: undone before the commit.
-                    if failure.is_none()
-                        && let (Some(isolation), Some(worktree)) = (isolation, &worktree)
-                        && let Err(e) = isolation.enforce(worktree, &task.owns).await
-                    {
-                        failure = Some((FailureKind::Setup, e));
-                    }
-                    if failure.is_none() {
-                        let cost = price(usage);
-                        shared.spend.add(usage, cost);
-                        total_usage += usage;
-                        total_cost += cost;
-                        let mut result = TaskResult::Succeeded {
-                            outputs: value,
-                            inputs_hash: inputs_hash.clone(),
-                            attempts: attempt,
-                            usage: total_usage,
-                            cost: total_cost,
-                            duration_ms: started.elapsed().as_millis() as u64,
-                            cached_from: None,
-                            commit: None,
-                        };
-                        if let (Some(isolation), Some(worktree)) = (isolation, worktree) {
-                            result = land(shared, isolation, task, worktree, result).await;
-                        }
-                        return result;
-                    }
-                }
-            }
-        }
-        let cost = price(usage);
-        shared.spend.add(usage, cost);
-        total_usage += usage;
-        total_cost += cost;
-        if let Some(failure) = failure {
-            journal_attempt_failed(
-                shared,
-                task,
-                attempt,
-                &failure,
-                usage,
-                cost,
-                attempt_started,
-            );
-            prompt_feedback = feedback(nth, allowed, &failure.1);
-            last = failure;
-        }
-    }
-    TaskResult::Failed {
-        kind: last.0,
-        message: last.1,
-        usage: total_usage,
-        cost: total_cost,
-        duration_ms: started.elapsed().as_millis() as u64,
-    }
-}
-
-/// A verified result's work goes home: committed in the worktree, journaled
-/// (durably) as committed, then merged into the integration branch. A part
-/// that waits for an approval is merged only once approved.
-async fn land(
-    shared: &Shared,
-    isolation: &Isolation,
-    task: &crate::plan::Task,
-    worktree: crate::workspace::Worktree,
-    mut result: TaskResult,
-) -> TaskResult {
-    let message = commit_message(task, &isolation.run_id);
-    let commit = match isolation.commit(&worktree, message.clone()).await {
-        Ok(commit) => commit,
-        Err(e) => {
-            return TaskResult::Failed {
-                kind: FailureKind::Setup,
-                message: format!("cannot commit the part's work: {e}"),
-                usage: Usage::default(),
-                cost: 0.0,
-                duration_ms: 0,
-            };
-        }
-    };
-    if let TaskResult::Succeeded {
-        outputs,
-        inputs_hash,
-        attempts,
-        usage,
-        cost,
-        duration_ms,
-        commit: slot,
-        ..
-    } = &mut result
-    {
-        *slot = commit.clone();
-        let waits = task.approve.is_some() && !shared.approvals_elsewhere;
-        if let (Some(commit), false) = (&commit, waits) {
-            let committed = Event::TaskCommitted {
-                task: task.id.clone(),
-                hash: task.hash.clone(),
-                inputs_hash: inputs_hash.clone(),
-                commit: commit.clone(),
-                outputs: outputs.clone(),
-                attempts: *attempts,
-                tokens_in: usage.input_tokens,
-                tokens_out: usage.output_tokens,
-                cost_usd: *cost,
-                duration_ms: *duration_ms,
-            };
-            let (ack, durable) = tokio::sync::oneshot::channel();
-            let _ = shared.tx.send(Msg::Durable(committed, ack));
-            // Merge only once the commit is on record: a crash from here
-            // on is recovered by merging it, never by playing the part again.
-            if durable.await.is_err() {
-                return TaskResult::Failed {
-                    kind: FailureKind::Setup,
-                    message: "the run stopped before the part's commit could be journaled".into(),
-                    usage: *usage,
-                    cost: *cost,
-                    duration_ms: *duration_ms,
-                };
-            }
-            if let Err(e) = isolation
-                .merge(commit.clone(), merge_message(task, &isolation.run_id))
-                .await
-            {
-                return TaskResult::Failed {
-                    kind: FailureKind::Conflict,
-                    message: e,
-                    usage: *usage,
-                    cost: *cost,
-                    duration_ms: *duration_ms,
-                };
-            }
-        }
-    }
-    isolation.release(worktree).await;
-    result
-}
-
 /// The message of the merge commit of a part into the integration branch.
 pub fn merge_message(task: &crate::plan::Task, run_id: &str) -> String {
     crate::workspace::merge_message(run_id, &task.id)
-}
-
-/// A cached result, reused when it still holds: with a worktree, its
-/// commit is merged into this run's integration branch; without one, its
-/// checks must pass again. `None`: play the task.
-async fn reuse(
-    shared: &Shared,
-    task: &crate::plan::Task,
-    isolation: Option<&Isolation>,
-    cached: Cached,
-    inputs_hash: &str,
-    started: Instant,
-) -> Option<TaskResult> {
-    shared
-        .validators
-        .validate(&task.result_schema, &cached.outputs)
-        .ok()?;
-    match isolation {
-        Some(isolation) => {
-            if let Some(commit) = &cached.commit {
-                isolation
-                    .merge(commit.clone(), merge_message(task, &isolation.run_id))
-                    .await
-                    .ok()?;
-            } else if !cached.worktree && !task.owns.is_empty() {
-                // It ran in place: its files are in no commit this run's
-                // branch could take. Play it.
-                return None;
-            }
-        }
-        None => {
-            for (k, check) in task.checks.iter().enumerate() {
-                let log = shared
-                    .logs
-                    .join(format!("{}.cache-check-{}", task.id, k + 1));
-                if !run_check(check, &shared.workspace, &log).await.passed {
-                    return None;
-                }
-            }
-        }
-    }
-    Some(TaskResult::Succeeded {
-        outputs: cached.outputs,
-        inputs_hash: inputs_hash.to_string(),
-        attempts: 0,
-        usage: Usage::default(),
-        cost: 0.0,
-        duration_ms: started.elapsed().as_millis() as u64,
-        cached_from: Some(cached.run),
-        commit: cached.commit,
-    })
-}
-
-fn journal_attempt_failed(
-    shared: &Shared,
-    task: &crate::plan::Task,
-    attempt: u32,
-    failure: &(FailureKind, String),
-    usage: Usage,
-    cost: f64,
-    started: Instant,
-) {
-    let _ = shared.tx.send(Msg::Event(Event::AttemptFailed {
-        task: task.id.clone(),
-        attempt,
-        kind: failure.0,
-        message: failure.1.clone(),
-        tokens_in: usage.input_tokens,
-        tokens_out: usage.output_tokens,
-        cost_usd: cost,
-        duration_ms: started.elapsed().as_millis() as u64,
-    }));
-}
-
-/// Why the part's own budget refuses another attempt: what it spent plus
-/// what its attempts have cost on average.
-fn part_budget_refuses(
-    budget: Option<&Budget>,
-    usage: Usage,
-    cost: f64,
-    attempts: u32,
-) -> Option<String> {
-    let budget = budget?;
-    let n = u64::from(attempts.max(1));
-    if let Some(limit) = budget.tokens {
-        let spent = usage.total();
-        if spent >= limit || (attempts > 0 && spent + spent / n > limit) {
-            return Some(format!(
-                "the part's budget of {} tokens would be exceeded: {} spent over {attempts} attempt(s)",
-                crate::plan::group_thousands(limit),
-                crate::plan::group_thousands(spent)
-            ));
-        }
-    }
-    if let Some(limit) = budget.usd
-        && (cost >= limit || (attempts > 0 && cost + cost / n as f64 > limit))
-    {
-        return Some(format!(
-            "the part's budget of ${limit:.2} would be exceeded: ${cost:.4} spent over {attempts} attempt(s)"
-        ));
-    }
-    None
 }

@@ -14,6 +14,7 @@
 
 pub mod agent;
 pub mod agents;
+mod attempt;
 pub mod conduct;
 pub mod files;
 pub mod inputs;
