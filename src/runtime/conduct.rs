@@ -1,17 +1,18 @@
-//! The conductor: one loop that owns the run's state, dispatches ready
-//! tasks, journals what happens and releases dependants.
+//! The conductor: the one loop that owns the run's state and does its I/O.
+//! It asks the scheduler (`scheduler.rs`, pure) what to do next and does
+//! it: dispatches tasks, syncs the journal, asks for approvals; and tells
+//! the scheduler what happened: results, answers, merges, Ctrl-C.
 //!
-//! Each dispatched task is a tokio task of its own (`attempt::play`) that runs its
-//! attempts (agent, validation, checks, feedback and retries) and reports
-//! back over a channel. The conductor never polls: it sleeps until a report
-//! (or Ctrl-C) arrives, drains every report there is, journals them, makes
-//! the journal durable once, and only then dispatches what they released.
+//! Each dispatched task is a tokio task of its own (`attempt::play`) that
+//! runs its attempts (agent, validation, checks, feedback and retries) and
+//! reports back over a channel. The conductor never polls: it sleeps until
+//! a report (or Ctrl-C) arrives, drains every report there is, journals
+//! them, makes the journal durable once, and only then releases their
+//! dependants (tasks ready already are dispatched before that sync).
 //!
-//! Scheduling is O(log n) per task: a task enters its agent's ready queue
-//! (a heap ordered by how much estimated work still follows it, so the
-//! critical path goes first) exactly once, when its last dependency
-//! finishes; agents with ready tasks and free capacity wait in a FIFO of
-//! their own. Nothing ever walks the waiting tasks.
+//! Scheduling is O(log n) per task (see `scheduler.rs`): a task enters its
+//! agent's ready queue exactly once, when its last dependency is released,
+//! and nothing ever walks the waiting tasks.
 
 use super::agent::{Performer, Usage};
 use super::attempt::play;
@@ -20,35 +21,23 @@ use super::inputs::{inputs_hash, value_of};
 use super::isolation::{Isolation, needs_worktree};
 use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
 use super::progress::Progress;
+pub use super::scheduler::Status;
+use super::scheduler::{Answer, Dag, Limits, Scheduler, Settled, Skip, Step};
 use super::verify::Validators;
 use crate::plan::{Budget, Plan};
 use serde_json::Value;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// Where a task stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Waiting for dependencies.
-    Pending,
-    /// In its agent's ready queue.
-    Ready,
-    Running,
-    /// Its result is accepted and journaled; a person must approve it.
-    AwaitingApproval,
-    Done,
-    Failed,
-    /// Not run: a dependency failed.
-    Skipped,
-}
-
 /// What the run knows about one task (for the report too).
 #[derive(Clone, Debug)]
 pub struct TaskState {
+    /// At the start (done or awaiting approval when resumed) and at the
+    /// end of the run; in between the scheduler keeps it.
     pub status: Status,
     /// Attempts made by this invocation and earlier ones of the same run.
     pub attempts: u32,
@@ -222,14 +211,6 @@ pub(super) enum TaskResult {
     },
 }
 
-/// A task waiting in its agent's queue: the most remaining work first, then
-/// plan order.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct Queued {
-    remaining_ms: u64,
-    order: std::cmp::Reverse<usize>,
-}
-
 impl Conductor {
     /// Runs every task not done yet, until all are done, failed or blocked.
     pub async fn conduct(mut self) -> Result<Outcome, String> {
@@ -242,56 +223,12 @@ impl Conductor {
             .enumerate()
             .map(|(i, t)| (t.id.clone(), i))
             .collect();
-        let index = self.index.clone();
-        let deps: Vec<Vec<usize>> = plan
-            .tasks
-            .iter()
-            .map(|t| {
-                t.depends_on
-                    .iter()
-                    .filter_map(|d| index.get(d.as_str()).copied())
-                    .collect()
-            })
-            .collect();
-        let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (i, ds) in deps.iter().enumerate() {
-            for &d in ds {
-                dependants[d].push(i);
-            }
-        }
-        // Remaining estimated work from each task to the end (tasks are in
-        // wave order: dependants come later).
-        let mut remaining_ms = vec![0u64; n];
-        for i in (0..n).rev() {
-            let after = dependants[i]
-                .iter()
-                .map(|&d| remaining_ms[d])
-                .max()
-                .unwrap_or(0);
-            remaining_ms[i] = plan.tasks[i].estimate_ms + after;
-        }
-        let agent_ids: Vec<&str> = plan.agents.keys().map(String::as_str).collect();
-        let agent_of: Vec<usize> = plan
-            .tasks
-            .iter()
-            .map(|t| agent_ids.iter().position(|a| *a == t.agent).unwrap_or(0))
-            .collect();
-        let agent_limit: Vec<usize> = agent_ids
-            .iter()
-            .map(|a| {
-                plan.agents[*a]
-                    .concurrency
-                    .map_or(usize::MAX, |c| c.max(1) as usize)
-            })
-            .collect();
-        let global_limit = [
-            plan.score.concurrency.map(|c| c.max(1) as usize),
-            self.jobs.map(|j| j.max(1)),
-        ]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(usize::MAX);
+        let mut scheduler = Scheduler::new(
+            Dag::of_plan(&plan),
+            Limits::of_plan(&plan, self.jobs),
+            self.states.iter().map(|s| s.status).collect(),
+            self.interactive,
+        );
 
         let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
         let shared = Arc::new(Shared {
@@ -312,305 +249,127 @@ impl Conductor {
             }
         }
 
-        let mut queues: Vec<BinaryHeap<Queued>> =
-            agent_ids.iter().map(|_| BinaryHeap::new()).collect();
-        let mut running_per_agent = vec![0usize; agent_ids.len()];
-        let mut waiting_agents: VecDeque<usize> = VecDeque::new();
-        let mut agent_waiting = vec![false; agent_ids.len()];
-        let mut running = 0usize;
-        let mut in_flight: HashMap<usize, tokio::task::AbortHandle> = HashMap::new();
-        let mut unmet: Vec<usize> = vec![0; n];
-        let mut approvals: VecDeque<usize> = VecDeque::new();
-        let mut asking = false;
-        let mut budget_message: Option<String> = None;
-        let mut cancelled = false;
-
-        // Initial state: what is done, what is ready.
-        for i in 0..n {
-            unmet[i] = deps[i]
-                .iter()
-                .filter(|&&d| self.states[d].status != Status::Done)
-                .count();
-        }
-        for i in 0..n {
-            match self.states[i].status {
-                Status::Pending if unmet[i] == 0 => {
-                    self.states[i].status = Status::Ready;
-                    queues[agent_of[i]].push(Queued {
-                        remaining_ms: remaining_ms[i],
-                        order: std::cmp::Reverse(i),
-                    });
-                }
-                Status::AwaitingApproval if self.interactive => approvals.push_back(i),
-                _ => {}
-            }
-        }
-        for a in 0..agent_ids.len() {
-            if !queues[a].is_empty() {
-                waiting_agents.push_back(a);
-                agent_waiting[a] = true;
-            }
-        }
-
         let cache = self.use_cache.then(|| Cache::open(&self.cache_dir));
         let ctrl_c = cancel_signal();
         tokio::pin!(ctrl_c);
-        // What the last batch of reports finished: its dependants are
-        // released, and its acks sent, once the journal is synced.
-        let mut released: Vec<usize> = Vec::new();
+        let mut in_flight: HashMap<usize, tokio::task::AbortHandle> = HashMap::new();
+        let mut budget_message: Option<String> = None;
+        // Senders waiting for their records to be durable: answered once
+        // the journal is synced.
         let mut acks: Vec<tokio::sync::oneshot::Sender<()>> = Vec::new();
 
-        loop {
-            // Dispatch everything the limits allow.
-            while !cancelled && budget_message.is_none() && running < global_limit {
-                let Some(a) = waiting_agents.pop_front() else {
-                    break;
-                };
-                agent_waiting[a] = false;
-                if running_per_agent[a] >= agent_limit[a] {
-                    continue;
+        let status = loop {
+            match scheduler.next_step() {
+                Step::Dispatch(i) => {
+                    if let Some(budget) = &plan.score.budget
+                        && let Some(message) = shared.spend.refuses(budget)
+                    {
+                        // Put it back: it did not run.
+                        scheduler.budget_refused(i);
+                        self.emit(Event::BudgetExhausted {
+                            message: message.clone(),
+                            tokens: shared.spend.tokens.load(Ordering::Relaxed),
+                            cost_usd: shared.spend.usd(),
+                        })?;
+                        budget_message = Some(message);
+                        continue;
+                    }
+                    if self.states[i].started_at.is_none() {
+                        self.states[i].started_at = Some(now_ms());
+                    }
+                    let inputs = self.inputs_of(i);
+                    let cached = if let Some(cache) = &cache {
+                        cache.lookup(&plan.tasks[i].hash, &inputs_hash(&inputs))
+                    } else {
+                        None
+                    };
+                    let first_attempt = self.states[i].attempts + 1;
+                    let handle =
+                        tokio::spawn(play(shared.clone(), i, inputs, first_attempt, cached));
+                    in_flight.insert(i, handle.abort_handle());
                 }
-                let Some(Queued { order, .. }) = queues[a].pop() else {
-                    continue;
-                };
-                if let Some(budget) = &plan.score.budget
-                    && let Some(message) = shared.spend.refuses(budget)
-                {
-                    // Put it back: it did not run.
-                    queues[a].push(Queued {
-                        remaining_ms: remaining_ms[order.0],
-                        order,
+                // Durable before anything depends on it. The scheduler
+                // dispatches the tasks that were ready already first: they
+                // do not depend on this batch, so they need not wait for
+                // the sync. A batch that releases nothing (attempts
+                // starting, failures) needs no sync of its own: the next
+                // one covers it, the run's last at the latest, and a crash
+                // before then loses only what a resume does again anyway.
+                // (Every record is written at once, so killing the process
+                // loses none.)
+                Step::Sync => {
+                    self.journal
+                        .sync()
+                        .map_err(|e| journal_error(&self.journal, e))?;
+                    for ack in acks.drain(..) {
+                        let _ = ack.send(());
+                    }
+                    scheduler.synced();
+                }
+                // One approval question at a time.
+                Step::Ask(i) => {
+                    let task = &plan.tasks[i];
+                    let question = format!(
+                        "Approve the result of `{}` ({})? Its outputs are in {}",
+                        task.id,
+                        task.approve.as_deref().unwrap_or("approval"),
+                        self.run.output(&task.id).display()
+                    );
+                    let tx = tx.clone();
+                    let progress = self.progress.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let approved = progress.ask(&question);
+                        let _ = tx.send(Msg::Answer { task: i, approved });
                     });
-                    self.emit(Event::BudgetExhausted {
-                        message: message.clone(),
-                        tokens: shared.spend.tokens.load(Ordering::Relaxed),
-                        cost_usd: shared.spend.usd(),
-                    })?;
-                    budget_message = Some(message);
-                    break;
                 }
-                let i = order.0;
-                running += 1;
-                running_per_agent[a] += 1;
-                self.states[i].status = Status::Running;
-                if self.states[i].started_at.is_none() {
-                    self.states[i].started_at = Some(now_ms());
-                }
-                let inputs = self.inputs_of(i);
-                let cached = if let Some(cache) = &cache {
-                    cache.lookup(&plan.tasks[i].hash, &inputs_hash(&inputs))
-                } else {
-                    None
-                };
-                let first_attempt = self.states[i].attempts + 1;
-                let handle = tokio::spawn(play(shared.clone(), i, inputs, first_attempt, cached));
-                in_flight.insert(i, handle.abort_handle());
-                if running_per_agent[a] < agent_limit[a]
-                    && !queues[a].is_empty()
-                    && !agent_waiting[a]
-                {
-                    waiting_agents.push_back(a);
-                    agent_waiting[a] = true;
-                }
-            }
-            // Durable before anything depends on it. The tasks dispatched
-            // above were ready already: they do not depend on this batch,
-            // so they need not wait for the sync. A batch that releases
-            // nothing (attempts starting, failures) needs no sync of its
-            // own: the next one covers it, the run's last at the latest,
-            // and a crash before then loses only what a resume does again
-            // anyway. (Every record is written at once, so killing the
-            // process loses none.)
-            if !released.is_empty() || !acks.is_empty() {
-                self.journal
-                    .sync()
-                    .map_err(|e| journal_error(&self.journal, e))?;
-                for ack in acks.drain(..) {
-                    let _ = ack.send(());
-                }
-                for i in released.drain(..) {
-                    for &d in &dependants[i] {
-                        unmet[d] -= 1;
-                        if unmet[d] == 0 && self.states[d].status == Status::Pending {
-                            self.states[d].status = Status::Ready;
-                            let a = agent_of[d];
-                            queues[a].push(Queued {
-                                remaining_ms: remaining_ms[d],
-                                order: std::cmp::Reverse(d),
-                            });
-                            if !agent_waiting[a] && running_per_agent[a] < agent_limit[a] {
-                                waiting_agents.push_back(a);
-                                agent_waiting[a] = true;
-                            }
+                Step::Finish(status) => break status,
+                Step::Wait => tokio::select! {
+                    msg = rx.recv() => {
+                        let Some(msg) = msg else { break scheduler.run_status() };
+                        let mut next = Some(msg);
+                        // Drain every report there is before syncing once.
+                        while let Some(msg) = next {
+                            self.handle(msg, &mut scheduler, &mut in_flight, &mut acks, &tx)?;
+                            next = rx.try_recv().ok();
                         }
                     }
-                }
-                continue;
-            }
-            // One approval question at a time.
-            if !asking
-                && !cancelled
-                && let Some(i) = approvals.pop_front()
-            {
-                asking = true;
-                let task = &plan.tasks[i];
-                let question = format!(
-                    "Approve the result of `{}` ({})? Its outputs are in {}",
-                    task.id,
-                    task.approve.as_deref().unwrap_or("approval"),
-                    self.run.output(&task.id).display()
-                );
-                let tx = tx.clone();
-                let progress = self.progress.clone();
-                tokio::task::spawn_blocking(move || {
-                    let approved = progress.ask(&question);
-                    let _ = tx.send(Msg::Answer { task: i, approved });
-                });
-            }
-            if running == 0 && !asking {
-                break;
-            }
-            tokio::select! {
-                msg = rx.recv() => {
-                    let Some(msg) = msg else { break };
-                    let mut next = Some(msg);
-                    // Drain every report there is before syncing once.
-                    while let Some(msg) = next {
-                        match msg {
-                            Msg::Event(event) => {
-                                if let Event::AttemptStarted { task, attempt, .. } = &event
-                                    && let Some(&i) = index.get(task.as_str())
-                                {
-                                    self.states[i].attempts = self.states[i].attempts.max(*attempt);
+                    _ = &mut ctrl_c, if !scheduler.is_cancelled() => {
+                        for (_, handle) in in_flight.drain() {
+                            handle.abort();
+                        }
+                        self.progress.cancelled();
+                        // Results sent before the abort are kept: no finished
+                        // work is lost to a Ctrl-C.
+                        while let Ok(msg) = rx.try_recv() {
+                            match msg {
+                                Msg::Event(event) => self.emit(event)?,
+                                Msg::Finished(i, result @ TaskResult::Succeeded { .. }) => {
+                                    let settled = self.record(i, result)?;
+                                    scheduler.finished(i, settled);
                                 }
-                                self.emit(event)?;
-                            }
-                            Msg::Finished(i, result) => {
-                                in_flight.remove(&i);
-                                running -= 1;
-                                let a = agent_of[i];
-                                running_per_agent[a] -= 1;
-                                if !queues[a].is_empty() && !agent_waiting[a] {
-                                    waiting_agents.push_back(a);
-                                    agent_waiting[a] = true;
-                                }
-                                if self.finish(i, result, &dependants)? {
-                                    released.push(i);
-                                } else if self.states[i].status == Status::AwaitingApproval && self.interactive {
-                                    approvals.push_back(i);
-                                }
-                            }
-                            Msg::Durable(event, ack) => {
-                                self.emit(event)?;
-                                acks.push(ack);
-                            }
-                            Msg::Merged(i, Ok(())) => {
-                                running -= 1;
-                                self.succeed_after_approval(i)?;
-                                released.push(i);
-                            }
-                            Msg::Merged(i, Err(message)) => {
-                                running -= 1;
-                                self.fail(i, FailureKind::Conflict, message, &dependants)?;
-                            }
-                            Msg::Answer { task: i, approved } => {
-                                asking = false;
-                                let by = whoami();
-                                if approved {
-                                    self.emit(Event::Approved { task: plan.tasks[i].id.clone(), by })?;
-                                    match (&self.isolation, self.states[i].commit.clone()) {
-                                        (Some(isolation), Some(commit)) => {
-                                            // Merged off the loop; counts as running meanwhile.
-                                            running += 1;
-                                            let isolation = isolation.clone();
-                                            let tx = tx.clone();
-                                            let message = merge_message(&plan.tasks[i], &isolation.run_id);
-                                            tokio::spawn(async move {
-                                                let result = isolation.merge(commit, message).await;
-                                                let _ = tx.send(Msg::Merged(i, result));
-                                            });
-                                        }
-                                        _ => {
-                                            self.succeed_after_approval(i)?;
-                                            released.push(i);
-                                        }
-                                    }
-                                } else {
-                                    self.emit(Event::Rejected { task: plan.tasks[i].id.clone(), by: by.clone() })?;
-                                    let message = format!("rejected by {by}");
-                                    self.fail(i, FailureKind::Agent, message, &dependants)?;
-                                }
+                                Msg::Durable(event, _) => self.emit(event)?,
+                                Msg::Finished(..) | Msg::Answer { .. } | Msg::Merged(..) => {}
                             }
                         }
-                        next = rx.try_recv().ok();
+                        // Aborted tasks never report; nothing more will come.
+                        let mut ids: Vec<String> = scheduler
+                            .cancel()
+                            .into_iter()
+                            .map(|i| plan.tasks[i].id.clone())
+                            .collect();
+                        ids.sort();
+                        self.emit(Event::RunCancelled { in_flight: ids })?;
+                        self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
                     }
-                }
-                _ = &mut ctrl_c, if !cancelled => {
-                    cancelled = true;
-                    let mut ids: Vec<String> = in_flight.keys().map(|&i| plan.tasks[i].id.clone()).collect();
-                    ids.sort();
-                    for (_, handle) in in_flight.drain() {
-                        handle.abort();
-                    }
-                    self.progress.cancelled();
-                    // Results sent before the abort are kept: no finished
-                    // work is lost to a Ctrl-C.
-                    while let Ok(msg) = rx.try_recv() {
-                        match msg {
-                            Msg::Event(event) => self.emit(event)?,
-                            Msg::Finished(i, result @ TaskResult::Succeeded { .. }) => {
-                                self.finish(i, result, &dependants)?;
-                            }
-                            Msg::Durable(event, _) => self.emit(event)?,
-                            Msg::Finished(..) | Msg::Answer { .. } | Msg::Merged(..) => {}
-                        }
-                    }
-                    for state in &mut self.states {
-                        if state.status == Status::Running {
-                            state.status = Status::Ready;
-                        }
-                    }
-                    let ids: Vec<String> = ids.into_iter().filter(|id| self.states[index[id.as_str()]].status == Status::Ready).collect();
-                    self.emit(Event::RunCancelled { in_flight: ids })?;
-                    self.journal.sync().map_err(|e| journal_error(&self.journal, e))?;
-                    // Aborted tasks never report; nothing more will come.
-                    running = 0;
-                    asking = false;
-                }
+                },
             }
-        }
-
-        let status = if cancelled {
-            RunStatus::Cancelled
-        } else if self.states.iter().all(|s| s.status == Status::Done) {
-            RunStatus::Succeeded
-        } else if budget_message.is_some() {
-            RunStatus::OverBudget
-        } else if self
-            .states
-            .iter()
-            .any(|s| matches!(s.status, Status::Failed | Status::Skipped))
-        {
-            RunStatus::Failed
-        } else if self
-            .states
-            .iter()
-            .any(|s| s.status == Status::AwaitingApproval)
-        {
-            RunStatus::Paused
-        } else {
-            RunStatus::Failed
         };
-        let succeeded = self
-            .states
-            .iter()
-            .filter(|s| s.status == Status::Done)
-            .count();
-        let failed = self
-            .states
-            .iter()
-            .filter(|s| s.status == Status::Failed)
-            .count();
+
+        for (state, &status) in self.states.iter_mut().zip(scheduler.statuses()) {
+            state.status = status;
+        }
+        let succeeded = scheduler.count(Status::Done);
+        let failed = scheduler.count(Status::Failed);
         self.emit(Event::RunFinished {
             status,
             succeeded,
@@ -628,6 +387,85 @@ impl Conductor {
             budget_message,
             wall: started.elapsed(),
         })
+    }
+
+    /// One report from a task in flight (or from an approval question, or
+    /// a merge after one): journaled, and told to the scheduler.
+    fn handle(
+        &mut self,
+        msg: Msg,
+        scheduler: &mut Scheduler,
+        in_flight: &mut HashMap<usize, tokio::task::AbortHandle>,
+        acks: &mut Vec<tokio::sync::oneshot::Sender<()>>,
+        tx: &mpsc::UnboundedSender<Msg>,
+    ) -> Result<(), String> {
+        match msg {
+            Msg::Event(event) => {
+                if let Event::AttemptStarted { task, attempt, .. } = &event
+                    && let Some(&i) = self.index.get(task.as_str())
+                {
+                    self.states[i].attempts = self.states[i].attempts.max(*attempt);
+                }
+                self.emit(event)?;
+            }
+            Msg::Finished(i, result) => {
+                in_flight.remove(&i);
+                let settled = self.record(i, result)?;
+                let skips = scheduler.finished(i, settled);
+                self.skip(&skips)?;
+            }
+            Msg::Durable(event, ack) => {
+                self.emit(event)?;
+                acks.push(ack);
+                scheduler.durable();
+            }
+            Msg::Merged(i, Ok(())) => {
+                self.succeed_after_approval(i)?;
+                scheduler.merged(i, true);
+            }
+            Msg::Merged(i, Err(message)) => {
+                self.fail(i, FailureKind::Conflict, message)?;
+                let skips = scheduler.merged(i, false);
+                self.skip(&skips)?;
+            }
+            Msg::Answer { task: i, approved } => {
+                let plan = self.plan.clone();
+                let by = whoami();
+                if approved {
+                    self.emit(Event::Approved {
+                        task: plan.tasks[i].id.clone(),
+                        by,
+                    })?;
+                    match (&self.isolation, self.states[i].commit.clone()) {
+                        (Some(isolation), Some(commit)) => {
+                            // Merged off the loop; holds a slot meanwhile.
+                            scheduler.answered(i, Answer::Approved { merge_first: true });
+                            let isolation = isolation.clone();
+                            let tx = tx.clone();
+                            let message = merge_message(&plan.tasks[i], &isolation.run_id);
+                            tokio::spawn(async move {
+                                let result = isolation.merge(commit, message).await;
+                                let _ = tx.send(Msg::Merged(i, result));
+                            });
+                        }
+                        _ => {
+                            self.succeed_after_approval(i)?;
+                            scheduler.answered(i, Answer::Approved { merge_first: false });
+                        }
+                    }
+                } else {
+                    self.emit(Event::Rejected {
+                        task: plan.tasks[i].id.clone(),
+                        by: by.clone(),
+                    })?;
+                    let message = format!("rejected by {by}");
+                    self.fail(i, FailureKind::Agent, message)?;
+                    let skips = scheduler.answered(i, Answer::Rejected);
+                    self.skip(&skips)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Journals an event (not yet synced) and shows it.
@@ -660,14 +498,10 @@ impl Conductor {
             .collect()
     }
 
-    /// Records a task's result. Returns whether it is done (its dependants
-    /// may start once the journal is synced).
-    fn finish(
-        &mut self,
-        i: usize,
-        result: TaskResult,
-        dependants: &[Vec<usize>],
-    ) -> Result<bool, String> {
+    /// Records (and journals) a task's result. Returns how it settled: done
+    /// (its dependants may start once the journal is synced), awaiting an
+    /// approval, or failed.
+    fn record(&mut self, i: usize, result: TaskResult) -> Result<Settled, String> {
         let plan = self.plan.clone();
         let task = &plan.tasks[i];
         match result {
@@ -694,7 +528,6 @@ impl Conductor {
                 if let (Some(approver), None, false) =
                     (&task.approve, &cached_from, self.approvals_elsewhere)
                 {
-                    state.status = Status::AwaitingApproval;
                     let (tokens_in, tokens_out, cost_usd) = (
                         state.usage.input_tokens,
                         state.usage.output_tokens,
@@ -713,9 +546,8 @@ impl Conductor {
                         cost_usd,
                         duration_ms,
                     })?;
-                    return Ok(false);
+                    return Ok(Settled::AwaitingApproval);
                 }
-                state.status = Status::Done;
                 state.finished_at = Some(now_ms());
                 let (tokens_in, tokens_out, cost_usd) = (
                     state.usage.input_tokens,
@@ -743,7 +575,7 @@ impl Conductor {
                 if cached_from.is_none() {
                     self.remember(i, &inputs_hash, &outputs, commit.as_deref());
                 }
-                Ok(true)
+                Ok(Settled::Done)
             }
             TaskResult::Failed {
                 kind,
@@ -756,23 +588,16 @@ impl Conductor {
                 state.usage += usage;
                 state.cost_usd += cost;
                 state.duration_ms = duration_ms;
-                self.fail(i, kind, message, dependants)?;
-                Ok(false)
+                self.fail(i, kind, message)?;
+                Ok(Settled::Failed)
             }
         }
     }
 
-    /// Task `i` failed: journal it and skip everything downstream.
-    fn fail(
-        &mut self,
-        i: usize,
-        kind: FailureKind,
-        message: String,
-        dependants: &[Vec<usize>],
-    ) -> Result<(), String> {
+    /// Task `i` failed: journal it (the scheduler says what it skips).
+    fn fail(&mut self, i: usize, kind: FailureKind, message: String) -> Result<(), String> {
         let plan = self.plan.clone();
         let task = &plan.tasks[i];
-        self.states[i].status = Status::Failed;
         self.states[i].finished_at = Some(now_ms());
         self.states[i].failure = Some((kind, message.clone()));
         self.emit(Event::TaskFailed {
@@ -782,25 +607,26 @@ impl Conductor {
             kind,
             message,
         })?;
-        let mut stack: Vec<(usize, usize)> = dependants[i].iter().map(|&d| (d, i)).collect();
-        while let Some((d, because)) = stack.pop() {
-            if matches!(self.states[d].status, Status::Pending | Status::Ready) {
-                self.states[d].status = Status::Skipped;
-                let reason = format!(
-                    "it needs `{}`, which {}",
-                    plan.tasks[because].id,
-                    if because == i {
-                        "failed"
-                    } else {
-                        "was skipped"
-                    }
-                );
-                self.emit(Event::TaskSkipped {
-                    task: plan.tasks[d].id.clone(),
-                    reason,
-                })?;
-                stack.extend(dependants[d].iter().map(|&x| (x, d)));
-            }
+        Ok(())
+    }
+
+    /// Journals the tasks the scheduler skipped, each with the reason.
+    fn skip(&mut self, skips: &[Skip]) -> Result<(), String> {
+        let plan = self.plan.clone();
+        for skip in skips {
+            let reason = format!(
+                "it needs `{}`, which {}",
+                plan.tasks[skip.needs].id,
+                if skip.needs_status == Status::Failed {
+                    "failed"
+                } else {
+                    "was skipped"
+                }
+            );
+            self.emit(Event::TaskSkipped {
+                task: plan.tasks[skip.task].id.clone(),
+                reason,
+            })?;
         }
         Ok(())
     }
@@ -816,7 +642,6 @@ impl Conductor {
             .unwrap_or(Value::Null);
         let inputs_hash = inputs_hash(&self.inputs_of(i));
         let state = &mut self.states[i];
-        state.status = Status::Done;
         state.finished_at = Some(now_ms());
         let event = Event::TaskSucceeded {
             task: task.id.clone(),

@@ -24,6 +24,7 @@ pub mod lock;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod scheduler;
 pub mod select;
 pub mod task;
 pub mod values;
