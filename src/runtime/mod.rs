@@ -14,6 +14,7 @@
 
 pub mod agent;
 pub mod agents;
+mod attempt;
 pub mod conduct;
 pub mod files;
 pub mod inputs;
@@ -23,6 +24,7 @@ pub mod lock;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod scheduler;
 pub mod select;
 pub mod task;
 pub mod values;
