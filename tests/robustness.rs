@@ -1,0 +1,220 @@
+//! Hostile input, through the real binary: whatever a user (or a tool
+//! gone wrong) feeds `score`, it answers with a clear message and an exit
+//! status, never a crash (a stack overflow aborts with SIGABRT, a panic
+//! exits with 101).
+//!
+//! - a type nested 25 000 levels deep (`Text????...`), in `score check`,
+//!   `build`, `fmt` and the language server.
+
+#[path = "support/lsp_wire.rs"]
+mod lsp_wire;
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn score(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("score").unwrap();
+    cmd.current_dir(dir);
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A clean score whose one part has an output of type `ty`.
+fn score_with_output_type(ty: &str) -> String {
+    format!(
+        "score s {{ default_agent a }}\n\
+         agent a: mock {{ tier complex }}\n\
+         intent i \"x\" {{ accept \"y\" }}\n\
+         part p {{\n  serves i\n  output x: {ty}\n}}\n"
+    )
+}
+
+fn deep_type() -> String {
+    format!("Text{}", "?".repeat(25_000))
+}
+
+#[test]
+fn a_type_25000_levels_deep_is_a_diagnostic_in_check_build_and_fmt() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = score_with_output_type(&deep_type());
+    write(dir.path(), "deep.score", &text);
+    for args in [
+        &["check", "deep.score"][..],
+        &["check", "--format", "json", "deep.score"],
+        &["build", "deep.score", "-o", "plan.json"],
+        &["fmt", "deep.score"],
+        &["fmt", "--check", "deep.score"],
+    ] {
+        let out = score(dir.path()).args(args).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {all}");
+        assert!(all.contains("nesting too deep"), "{args:?}: {all}");
+        assert!(!all.contains("overflow"), "{args:?}: {all}");
+    }
+    // The JSON diagnostic names the mark that goes too deep.
+    let out = score(dir.path())
+        .args(["check", "--format", "json", "deep.score"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let deep: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|d| d["message"] == "nesting too deep")
+        .collect();
+    assert_eq!(deep.len(), 1, "{stdout}");
+    assert!(!dir.path().join("plan.json").exists());
+    // The file is left as it was.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("deep.score")).unwrap(),
+        text
+    );
+    // The deepest legal type still builds.
+    write(
+        dir.path(),
+        "ok.score",
+        &score_with_output_type(&format!("Text{}", "?".repeat(63))),
+    );
+    score(dir.path())
+        .args(["build", "ok.score", "-o", "plan.json"])
+        .assert()
+        .success();
+}
+
+/// A minimal client of `score lsp` over its real stdio.
+struct Client {
+    server: lsp_wire::Server,
+    next_id: i64,
+}
+
+impl Client {
+    fn start(dir: &Path) -> Client {
+        let server = lsp_wire::start(dir).expect("start `score lsp`");
+        let mut client = Client { server, next_id: 1 };
+        let root = format!("file://{}", dir.display());
+        let init = client.request(
+            "initialize",
+            json!({"processId": null, "rootUri": root, "capabilities": {}}),
+        );
+        assert!(init.get("result").is_some(), "{init}");
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let message = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        lsp_wire::write_message(&mut self.server.stdin, &message).unwrap();
+    }
+
+    fn next(&mut self) -> Value {
+        self.server
+            .messages
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server answers within 30 s")
+    }
+
+    /// The whole response (result or error) to a request.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        lsp_wire::write_message(&mut self.server.stdin, &message).unwrap();
+        loop {
+            let message = self.next();
+            if message["id"] == json!(id) {
+                return message;
+            }
+        }
+    }
+
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        loop {
+            let message = self.next();
+            if message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+            {
+                return message["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+        }
+    }
+
+    fn shutdown(mut self) {
+        let response = self.request("shutdown", Value::Null);
+        assert!(response["result"].is_null(), "{response}");
+        self.notify("exit", Value::Null);
+        let status = self.server.child.wait().unwrap();
+        assert!(status.success(), "exit status {status}");
+    }
+}
+
+#[test]
+fn a_type_25000_levels_deep_is_a_diagnostic_in_the_language_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = score_with_output_type(&deep_type());
+    let path = write(dir.path(), "deep.score", &text);
+    let uri = format!("file://{}", path.display());
+    let mut client = Client::start(dir.path());
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "score", "version": 1, "text": text}}),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d["message"].as_str().unwrap().contains("nesting too deep")),
+        "{diagnostics:#?}"
+    );
+    // Every feature still answers on the file.
+    let position = json!({"line": 5, "character": 20});
+    let doc = json!({"uri": uri});
+    for (method, params) in [
+        (
+            "textDocument/hover",
+            json!({"textDocument": doc, "position": position}),
+        ),
+        (
+            "textDocument/definition",
+            json!({"textDocument": doc, "position": position}),
+        ),
+        (
+            "textDocument/completion",
+            json!({"textDocument": doc, "position": position}),
+        ),
+        ("textDocument/documentSymbol", json!({"textDocument": doc})),
+        (
+            "textDocument/formatting",
+            json!({"textDocument": doc, "options": {"tabSize": 2, "insertSpaces": true}}),
+        ),
+    ] {
+        let response = client.request(method, params);
+        assert!(
+            response.get("result").is_some() || response.get("error").is_some(),
+            "{method}: {response}"
+        );
+    }
+    // An edit that makes it legal clears the error.
+    let fixed = score_with_output_type("Text?");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    let diagnostics = client.diagnostics(&uri);
+    assert!(
+        diagnostics.iter().all(|d| d["severity"] != 1),
+        "{diagnostics:#?}"
+    );
+    client.shutdown();
+}
