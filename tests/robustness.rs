@@ -4,7 +4,9 @@
 //! exits with 101).
 //!
 //! - a type nested 25 000 levels deep (`Text????...`), in `score check`,
-//!   `build`, `fmt` and the language server.
+//!   `build`, `fmt` and the language server;
+//! - plans edited by hand into inconsistency (an agent, a dependency, an
+//!   output that is not there), in every command that reads a plan.
 
 #[path = "support/lsp_wire.rs"]
 mod lsp_wire;
@@ -217,4 +219,147 @@ fn a_type_25000_levels_deep_is_a_diagnostic_in_the_language_server() {
         "{diagnostics:#?}"
     );
     client.shutdown();
+}
+
+// ---------------------------------------------------------------------------
+// Plans edited by hand
+
+const TWO_PARTS: &str = r#"score s {
+  default_agent a
+  input repo: Text
+}
+agent a: mock { tier complex }
+intent i "x" { accept "y" }
+part model {
+  serves i
+  output link: Text
+}
+part store {
+  serves i
+  input link = model.link
+  input repo = score.repo
+}
+"#;
+
+/// A directory with a git repository and the plan of [`TWO_PARTS`].
+fn built_plan() -> (tempfile::TempDir, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["init", "-q"][..],
+        &["commit", "-q", "--allow-empty", "-m", "init"],
+    ] {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@t")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@t")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+    write(dir.path(), "s.score", TWO_PARTS);
+    score(dir.path())
+        .args(["build", "s.score", "-o", "plan.json"])
+        .assert()
+        .success();
+    let plan =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    (dir, plan)
+}
+
+fn task_mut<'p>(plan: &'p mut Value, id: &str) -> &'p mut Value {
+    plan["tasks"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["id"] == id)
+        .unwrap()
+}
+
+/// Every command that reads a plan refuses `plan` with exit status 2 and
+/// a message containing `expected`, and never panics.
+fn refused_everywhere(dir: &Path, plan: &Value, expected: &str) {
+    write(
+        dir,
+        "edited.json",
+        &serde_json::to_string_pretty(plan).unwrap(),
+    );
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    for args in [
+        &["run", "edited.json", "--input", "repo=x"][..],
+        &["run", "edited.json", "--dry-run"],
+        &[
+            "task",
+            "run",
+            "--plan",
+            "edited.json",
+            "--task",
+            "store",
+            "--inputs",
+            "in",
+            "--outputs",
+            "out",
+        ],
+        &["export", "argo", "edited.json", "--image", "score:1"],
+        &["merge", "--plan", "edited.json", "--run", "r1"],
+    ] {
+        let out = score(dir).args(args).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains(expected), "{args:?}: {all}");
+        assert!(!all.contains("panicked"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn a_plan_naming_an_agent_it_does_not_define_is_refused() {
+    let (dir, mut plan) = built_plan();
+    // As built, it runs.
+    score(dir.path())
+        .args(["run", "plan.json", "--input", "repo=x"])
+        .assert()
+        .success();
+    task_mut(&mut plan, "store")["agent"] = json!("ghost");
+    refused_everywhere(
+        dir.path(),
+        &plan,
+        "task `store` is played by agent `ghost`, which the plan does not define",
+    );
+}
+
+#[test]
+fn a_plan_whose_inputs_come_from_nowhere_is_refused() {
+    let (dir, plan) = built_plan();
+    let mut edited = plan.clone();
+    task_mut(&mut edited, "store")["inputs"]["link"]["source"]["output"] = json!("nope");
+    refused_everywhere(dir.path(), &edited, "task `model` has no output `nope`");
+    let mut edited = plan.clone();
+    task_mut(&mut edited, "store")["inputs"]["repo"]["source"]["name"] = json!("nope");
+    refused_everywhere(
+        dir.path(),
+        &edited,
+        "is the score input `nope`, which the plan does not declare",
+    );
+    let mut edited = plan.clone();
+    task_mut(&mut edited, "store")["depends_on"] = json!(["ghost"]);
+    refused_everywhere(
+        dir.path(),
+        &edited,
+        "depends on `ghost`, which is not a task",
+    );
+    let mut edited = plan.clone();
+    task_mut(&mut edited, "model")["depends_on"] = json!(["store"]);
+    refused_everywhere(dir.path(), &edited, "cycle");
+    let mut edited = plan;
+    edited["waves"] = json!([["model", "store"]]);
+    refused_everywhere(dir.path(), &edited, "`waves` lists it in wave 0");
 }
