@@ -6,7 +6,9 @@
 //! - a type nested 25 000 levels deep (`Text????...`), in `score check`,
 //!   `build`, `fmt` and the language server;
 //! - plans edited by hand into inconsistency (an agent, a dependency, an
-//!   output that is not there), in every command that reads a plan.
+//!   output that is not there), in every command that reads a plan;
+//! - numbers past their setting's range (`retries 4294967295`), in a score
+//!   and in a plan.
 
 #[path = "support/lsp_wire.rs"]
 mod lsp_wire;
@@ -362,4 +364,39 @@ fn a_plan_whose_inputs_come_from_nowhere_is_refused() {
     let mut edited = plan;
     edited["waves"] = json!([["model", "store"]]);
     refused_everywhere(dir.path(), &edited, "`waves` lists it in wave 0");
+}
+
+// ---------------------------------------------------------------------------
+// Numbers out of range
+
+#[test]
+fn retries_past_the_range_are_refused_in_a_score_and_in_a_plan() {
+    let (dir, mut plan) = built_plan();
+    let text = TWO_PARTS.replace(
+        "  serves i\n  output link",
+        "  serves i\n  retries 4294967295\n  output link",
+    );
+    write(dir.path(), "wrapped.score", &text);
+    for args in [
+        &["check", "wrapped.score"][..],
+        &["run", "wrapped.score", "--input", "repo=x"],
+    ] {
+        score(dir.path())
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(
+                "setting `retries` expects a whole number from 0 to 100, found `4294967295`",
+            ));
+    }
+    task_mut(&mut plan, "model")["retries"] = json!(u32::MAX);
+    refused_everywhere(
+        dir.path(),
+        &plan,
+        "/tasks/0/retries: 4294967295 is greater than the maximum of 100",
+    );
+    // A timeout no clock can add: refused too.
+    let (dir, mut plan) = built_plan();
+    task_mut(&mut plan, "model")["timeout_ms"] = json!(u64::MAX);
+    refused_everywhere(dir.path(), &plan, "/tasks/0/timeout_ms");
 }

@@ -351,6 +351,79 @@ part store {
     }
 
     #[test]
+    fn numbers_past_the_ranges_of_the_settings_are_refused_on_load() {
+        use crate::check::settings::limits;
+        let json = |plan: &Plan| {
+            let mut value = serde_json::to_value(plan).unwrap();
+            value["tasks"][1]["retries"] = serde_json::json!(u32::MAX);
+            value["tasks"][1]["timeout_ms"] = serde_json::json!(u64::MAX);
+            value.to_string()
+        };
+        let error = crate::plan::load(&json(&built())).unwrap_err().to_string();
+        assert!(
+            error.contains("/tasks/1/retries: 4294967295 is greater than the maximum of 100"),
+            "{error}"
+        );
+        assert!(error.contains("/tasks/1/timeout_ms"), "{error}");
+        // The schema's bounds are the settings'.
+        let schema: serde_json::Value = serde_json::from_str(crate::plan::PLAN_SCHEMA).unwrap();
+        let bound = |pointer: &str| {
+            schema
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or_else(|| panic!("no {pointer} in the plan schema"))
+        };
+        let task = "/$defs/task/properties";
+        let agent = |provider: usize, field: &str| {
+            format!("/$defs/agent/oneOf/{provider}/properties/{field}")
+        };
+        for (pointer, (min, max)) in [
+            (format!("{task}/retries"), limits::RETRIES),
+            ("/$defs/timeout_ms".into(), limits::TIMEOUT_MS),
+            ("/$defs/concurrency".into(), limits::CONCURRENCY),
+            ("/$defs/max_tokens".into(), limits::MAX_TOKENS),
+            (agent(3, "latency_ms"), limits::LATENCY_MS),
+            (agent(3, "seed"), limits::SEED),
+            (
+                "/$defs/budget/properties/tokens".into(),
+                limits::BUDGET_TOKENS,
+            ),
+        ] {
+            assert_eq!(
+                bound(&format!("{pointer}/minimum")),
+                min as f64,
+                "{pointer}"
+            );
+            assert_eq!(
+                bound(&format!("{pointer}/maximum")),
+                max as f64,
+                "{pointer}"
+            );
+        }
+        for (pointer, (min, max)) in [
+            ("/$defs/price".to_string(), limits::PRICE),
+            (agent(0, "temperature"), limits::TEMPERATURE),
+            (agent(3, "fail_rate"), limits::FAIL_RATE),
+            ("/$defs/budget/properties/usd".into(), limits::BUDGET_USD),
+        ] {
+            assert_eq!(bound(&format!("{pointer}/minimum")), min, "{pointer}");
+            assert_eq!(bound(&format!("{pointer}/maximum")), max, "{pointer}");
+        }
+        // An estimate may be 0 in a plan (older plans have them); its
+        // longest is the setting's.
+        assert_eq!(
+            bound("/$defs/estimate_ms/maximum"),
+            limits::ESTIMATE_MS.1 as f64
+        );
+        // The longest default timeout (three times the longest estimate) is
+        // still one a plan may hold.
+        assert_eq!(
+            crate::plan::default_timeout_ms(limits::ESTIMATE_MS.1),
+            limits::TIMEOUT_MS.1
+        );
+    }
+
+    #[test]
     fn every_problem_is_reported() {
         let mut plan = built();
         for task in &mut plan.tasks {
