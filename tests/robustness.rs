@@ -8,7 +8,9 @@
 //! - plans edited by hand into inconsistency (an agent, a dependency, an
 //!   output that is not there), in every command that reads a plan;
 //! - numbers past their setting's range (`retries 4294967295`), in a score
-//!   and in a plan.
+//!   and in a plan;
+//! - a `.score/lock` naming a live process that is not the run that wrote
+//!   it.
 
 #[path = "support/lsp_wire.rs"]
 mod lsp_wire;
@@ -399,4 +401,89 @@ fn retries_past_the_range_are_refused_in_a_score_and_in_a_plan() {
     let (dir, mut plan) = built_plan();
     task_mut(&mut plan, "model")["timeout_ms"] = json!(u64::MAX);
     refused_everywhere(dir.path(), &plan, "/tasks/0/timeout_ms");
+}
+
+// ---------------------------------------------------------------------------
+// Locks naming another process
+
+/// A `sleep` that is not score, killed when dropped.
+struct Sleeper(std::process::Child);
+
+impl Drop for Sleeper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Field 22 of `/proc/PID/stat`: when the process started.
+fn start_time(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 1..];
+    after.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_lock_naming_a_live_unrelated_process_says_which_and_how_to_go_on() {
+    if !Path::new("/proc/self/stat").exists() {
+        eprintln!("skipped: no /proc");
+        return;
+    }
+    let (dir, _) = built_plan();
+    let sleeper = Sleeper(
+        std::process::Command::new("sleep")
+            .arg("300")
+            .spawn()
+            .unwrap(),
+    );
+    let pid = sleeper.0.id();
+    // Wait until it is `sleep` (not yet the forked test) in /proc.
+    for _ in 0..10_000 {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmdline.starts_with(b"sleep") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::fs::create_dir_all(dir.path().join(".score")).unwrap();
+    // A lock as older versions wrote it: no start time to compare.
+    write(
+        dir.path(),
+        ".score/lock",
+        &json!({"pid": pid, "run": "r-old", "since": 0}).to_string(),
+    );
+    let out = score(dir.path())
+        .args(["run", "plan.json", "--input", "repo=x"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for expected in [
+        format!("process {pid} (`sleep 300`)"),
+        format!("process {pid} may not be a score run"),
+        "remove `".to_string(),
+        ".score/lock` and try again".to_string(),
+    ] {
+        assert!(stderr.contains(&expected), "{expected}: {stderr}");
+    }
+    // Not the message for a holder known to be the run.
+    assert!(!stderr.contains(&format!("`kill {pid}`")), "{stderr}");
+    // With the holder's start time recorded, the pid is known to be
+    // another process's now: the lock is stale and the run goes ahead.
+    write(
+        dir.path(),
+        ".score/lock",
+        &json!({"pid": pid, "run": "r-old", "since": 0, "started": start_time(pid) - 1})
+            .to_string(),
+    );
+    score(dir.path())
+        .args(["run", "plan.json", "--input", "repo=x"])
+        .assert()
+        .success();
+    assert!(!dir.path().join(".score/lock").exists());
+    let mut sleeper = sleeper;
+    assert!(
+        sleeper.0.try_wait().unwrap().is_none(),
+        "the sleeper is left alone"
+    );
 }
