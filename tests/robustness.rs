@@ -10,7 +10,9 @@
 //! - numbers past their setting's range (`retries 4294967295`), in a score
 //!   and in a plan;
 //! - a `.score/lock` naming a live process that is not the run that wrote
-//!   it.
+//!   it;
+//! - `--repo` values that git would read as options, or that carry
+//!   credentials, in `score export argo`, `score task run` and `score merge`.
 
 #[path = "support/lsp_wire.rs"]
 mod lsp_wire;
@@ -486,4 +488,151 @@ fn a_lock_naming_a_live_unrelated_process_says_which_and_how_to_go_on() {
         sleeper.0.try_wait().unwrap().is_none(),
         "the sleeper is left alone"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Repository arguments
+
+#[test]
+fn a_repo_that_git_would_read_as_an_option_is_refused() {
+    let (dir, _) = built_plan();
+    let pwned = dir.path().join("pwned");
+    // `--repo=VALUE`: clap takes a value starting with `-` this way.
+    let evil = format!("--repo=--upload-pack=touch {}", pwned.display());
+    std::fs::create_dir_all(dir.path().join("in")).unwrap();
+    let task_run = [
+        "task",
+        "run",
+        "--plan",
+        "plan.json",
+        "--task",
+        "model",
+        "--inputs",
+        "in",
+        "--outputs",
+        "out",
+    ];
+    for args in [
+        vec!["export", "argo", "plan.json", "--image", "score:1", &evil],
+        vec![
+            "export",
+            "argo",
+            "plan.json",
+            "--image",
+            "score:1",
+            "--base=--orphan=x",
+        ],
+        [&task_run[..], &[&evil]].concat(),
+        [&task_run[..], &["--repo", ".", "--base=--orphan=x"]].concat(),
+        vec!["merge", "--plan", "plan.json", "--run", "r1", &evil],
+    ] {
+        let out = score(dir.path()).args(&args).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(
+            all.contains("starts with `-`, which git would read as an option"),
+            "{args:?}: {all}"
+        );
+        assert!(!pwned.exists(), "{args:?} ran git's option");
+    }
+}
+
+#[test]
+fn credentials_in_a_repo_url_are_never_written_or_shown() {
+    let (dir, _) = built_plan();
+    let token = "ghp_S3cr3tT0kenValue";
+    let url = format!("https://x-access-token:{token}@127.0.0.1:1/acme/shop.git");
+    let out = score(dir.path())
+        .args([
+            "export",
+            "argo",
+            "plan.json",
+            "--image",
+            "score:1",
+            "--repo",
+            &url,
+            "-o",
+            "wf.yaml",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let yaml = std::fs::read_to_string(dir.path().join("wf.yaml")).unwrap();
+    assert!(!yaml.contains(token), "the token is in the workflow");
+    assert!(
+        !yaml.contains("x-access-token"),
+        "the user is in the workflow"
+    );
+    assert!(yaml.contains("https://127.0.0.1:1/acme/shop.git"), "{yaml}");
+    assert!(!stderr.contains(token), "{stderr}");
+    assert!(
+        stderr.contains("warning: `--repo` holds credentials"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--git-credentials"), "{stderr}");
+    // To standard output as well.
+    let out = score(dir.path())
+        .args([
+            "export",
+            "argo",
+            "plan.json",
+            "--image",
+            "score:1",
+            "--repo",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(token));
+    // `score task run` and `score merge` use it (nothing listens on port
+    // 1), but do not repeat it.
+    std::fs::create_dir_all(dir.path().join("in")).unwrap();
+    for args in [
+        vec![
+            "task",
+            "run",
+            "--plan",
+            "plan.json",
+            "--task",
+            "model",
+            "--inputs",
+            "in",
+            "--outputs",
+            "out",
+            "--repo",
+            &url,
+        ],
+        vec![
+            "merge",
+            "--plan",
+            "plan.json",
+            "--run",
+            "r1",
+            "--repo",
+            &url,
+        ],
+    ] {
+        let out = score(dir.path())
+            .args(&args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(
+            all.contains("cannot clone `https://127.0.0.1:1/acme/shop.git`"),
+            "{all}"
+        );
+        assert!(!all.contains(token), "{args:?}: {all}");
+    }
 }
