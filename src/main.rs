@@ -705,6 +705,9 @@ fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
     options
         .check()
         .map_err(|e| miette!(help = "see `score export argo --help`", "{e}"))?;
+    if let Some(warning) = options.credentials_warning() {
+        eprintln!("warning: {warning}");
+    }
     let plan = match score_or_plan(&file, color)? {
         Ok(plan) => plan,
         Err(code) => return Ok(code),

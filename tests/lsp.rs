@@ -109,6 +109,13 @@ impl Client {
         lsp_wire::write_message(&mut self.stdin, &message).unwrap();
     }
 
+    /// Bytes as they are, framed or not.
+    fn send_raw(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
     fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
@@ -551,6 +558,53 @@ fn positions_are_utf16_and_half_typed_files_are_safe() {
 /// A real editor: headless Neovim runs `editors/neovim/test.lua`, which
 /// starts `score lsp` and checks diagnostics, hover and definition. Skipped
 /// (with a message) when `nvim` is not installed.
+#[test]
+fn malformed_messages_are_answered_and_the_server_keeps_serving() {
+    let dir = fixture();
+    let mut client = Client::start(dir.path());
+    let main = client.open("main.score", MAIN);
+    client.diagnostics(&main);
+    let garbage: [&[u8]; 7] = [
+        // bad JSON, bad UTF-8 (the length is right)
+        b"Content-Length: 9\r\n\r\n{not json",
+        b"Content-Length: 4\r\n\r\n\xff\xfe\xfd\xfc",
+        // no Content-Length, a bad one, a huge one
+        b"Content-Type: application/json\r\n\r\n{\"jsonrpc\": \"2.0\"}",
+        b"Content-Length: many\r\n\r\n{}",
+        b"Content-Length: 99999999999999999999\r\n\r\n{}",
+        // no header at all, and bytes that are not text
+        b"hello, server\r\n\r\n",
+        b"\xff\xfe\r\n\r\n",
+    ];
+    for bytes in garbage {
+        client.send_raw(bytes);
+        let reply = client.next();
+        assert_eq!(reply["id"], Value::Null, "{reply}");
+        assert_eq!(reply["error"]["code"], -32700, "{reply}");
+        assert!(reply["error"]["message"].as_str().unwrap().len() > 10);
+        // The next request is answered as if nothing happened.
+        let symbols = client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": main}}),
+        );
+        assert!(
+            symbols.to_string().contains("\"store\""),
+            "{:?}: {symbols}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+    // Garbage glued to the next message does not hide it.
+    let request = json!({"jsonrpc": "2.0", "id": 999, "method": "textDocument/documentSymbol",
+        "params": {"textDocument": {"uri": main}}})
+    .to_string();
+    client.send_raw(format!("junk!Content-Length: {}\r\n\r\n{request}", request.len()).as_bytes());
+    assert_eq!(client.next()["error"]["code"], -32700);
+    let answer = client.next();
+    assert_eq!(answer["id"], 999, "{answer}");
+    assert!(answer["result"].is_array(), "{answer}");
+    client.shutdown();
+}
+
 #[test]
 fn neovim_headless() {
     let found = Command::new("nvim")

@@ -391,3 +391,146 @@ fn deeply_nested_input_is_an_error_not_a_stack_overflow() {
         .unwrap();
     handle.join().unwrap();
 }
+
+// ---------------------------------------------------------------------------
+// Nesting: every construct that nests, at any depth, in every stage.
+
+/// Where a nested construct goes: `{}` is replaced by it.
+const OUTPUT: &str = "part p {\n  serves i\n  output x: {}\n}\n";
+const INPUT: &str = "part p {\n  serves i\n  input y: {}\n}\n";
+const PARAMETER: &str = "check deep(v: {}) { run \"true\" }\n";
+const ARGUMENT: &str = "part p {\n  serves i\n  ensures json(v: {})\n}\n";
+const SETTING: &str = "part p {\n  serves i\n  ensures {}\n}\n";
+const UNKNOWN_SETTING: &str = "part p {\n  serves i\n  note {}\n}\n";
+const BODY: &str = "part p {\n  serves i\n  {}\n}\n";
+const GLOB: &str = "part p {\n  serves i\n  owns \"src/{}\"\n}\n";
+
+/// A score with one construct nested `depth` steps deep.
+fn nested(construct: usize, depth: usize) -> String {
+    let wrap = |open: &str, core: &str, close: &str| {
+        format!("{}{core}{}", open.repeat(depth), close.repeat(depth))
+    };
+    let (place, filling) = match construct {
+        // `Text???...`: each mark is one more level of the type's tree.
+        0 => (OUTPUT, wrap("", "Text", "?")),
+        1 => (OUTPUT, wrap("[", "Text", "]")),
+        2 => (OUTPUT, wrap("{Text: ", "Text", "}")),
+        // `[[Text?]?]`: brackets and marks together.
+        3 => (OUTPUT, wrap("[", "Text", "?]")),
+        4 => (PARAMETER, wrap("[", "Text", "]?")),
+        5 => (INPUT, wrap("", "Text", "?")),
+        // Values: lists, maps and calls, as a check's (`Json`) argument.
+        6 => (ARGUMENT, wrap("[", "1", "]")),
+        7 => (ARGUMENT, wrap("{k: ", "1", "}")),
+        8 => (SETTING, wrap("json(v: ", "1", ")")),
+        9 => (UNKNOWN_SETTING, wrap("[{a: ", "\"x\"", "}]")),
+        // Block comments, and braces in a glob.
+        10 => (BODY, wrap("/*", "", "*/")),
+        _ => (GLOB, wrap("{a,", "x", "}")),
+    };
+    format!(
+        "score s {{ default_agent a }}\n\
+         agent a: mock {{ tier complex }}\n\
+         intent i \"x\" {{ accept \"y\" }}\n\
+         check json(v: Json) {{ run \"true\" }}\n{}",
+        place.replacen("{}", &filling, 1)
+    )
+}
+
+const NESTABLE: usize = 12;
+
+/// How many levels of the tree one step of `nested` adds.
+fn levels_per_step(construct: usize) -> usize {
+    match construct {
+        3 | 4 | 9 => 2,
+        _ => 1,
+    }
+}
+
+/// Parse, check, build and format `text`; none of them may panic or
+/// overflow the stack.
+fn every_stage(text: &str) -> Vec<Diagnostic> {
+    let (_, mut diagnostics) = parse_checked(text);
+    let program = score::syntax::load_source(
+        "deep.score",
+        text.to_string(),
+        std::path::Path::new("."),
+        &|p| std::fs::read_to_string(p),
+    );
+    let checked = score::check::check(&program);
+    if !checked.has_errors() {
+        let plan = score::plan::build(&checked, &program.sources, std::path::Path::new("."))
+            .expect("a score without errors builds");
+        // The plan reads back (serde_json bounds its own recursion).
+        score::plan::load(&score::plan::to_json(&plan)).expect("a built plan loads");
+    }
+    if let Ok(formatted) = score::fmt::format_source(FILE, text) {
+        assert_eq!(
+            score::fmt::format_source(FILE, &formatted).as_deref(),
+            Ok(formatted.as_str()),
+            "formatting is idempotent"
+        );
+    }
+    diagnostics.extend(checked.diagnostics);
+    diagnostics
+}
+
+/// On a thread with the stack of a runtime worker (2 MiB), smaller than the
+/// 8 MiB of the main thread the CLI and the language server run on.
+fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_nesting_depth_is_handled_in_every_stage(
+        construct in 0..NESTABLE,
+        depth in prop_oneof![0usize..80, 0usize..100_000],
+    ) {
+        on_small_stack(move || {
+            let text = nested(construct, depth);
+            let diagnostics = every_stage(&text);
+            let too_deep = diagnostics.iter().any(|d| d.message == "nesting too deep");
+            // Past the bound (64 levels, a few taken by the declaration
+            // around), the nesting is reported; well within it, it is not.
+            // (Globs have their own bound, with its own message.)
+            let levels = depth * levels_per_step(construct);
+            if levels > 64 && construct != NESTABLE - 1 {
+                assert!(too_deep, "{construct} at {depth}: {diagnostics:#?}");
+            }
+            if levels < 60 {
+                assert!(!too_deep, "{construct} at {depth}: {diagnostics:#?}");
+            }
+        });
+    }
+}
+
+#[test]
+fn the_deepest_legal_nesting_passes_every_stage() {
+    for construct in 0..NESTABLE {
+        on_small_stack(move || {
+            // The deepest each construct may go (the declaration around it
+            // takes a level or two of the 64).
+            let deepest = (0..=64)
+                .rev()
+                .find(|&d| {
+                    let (_, diagnostics) = parse(FILE, &nested(construct, d));
+                    diagnostics.iter().all(|d| d.message != "nesting too deep")
+                })
+                .unwrap();
+            assert!(
+                deepest * levels_per_step(construct) >= 60,
+                "{construct}: only {deepest} levels"
+            );
+            every_stage(&nested(construct, deepest));
+            every_stage(&nested(construct, deepest + 1));
+        });
+    }
+}

@@ -68,12 +68,12 @@ pub enum Shape {
     String,
     /// Strings: `"a", "b"` or `["a", "b"]`.
     Strings,
-    /// A whole number of at least `min`.
-    Integer { min: u64 },
-    /// A number of at least `min` and at most `max`.
-    Number { min: f64, max: Option<f64> },
-    /// `500ms`, `30s`, `15m`, `2h`.
-    Duration,
+    /// A whole number from `min` to `max`.
+    Integer { min: u64, max: u64 },
+    /// A number from `min` to `max`.
+    Number { min: f64, max: f64 },
+    /// `500ms`, `30s`, `15m`, `2h`, from `min_ms` to `max_ms`.
+    Duration { min_ms: u64, max_ms: u64 },
     /// One name of a fixed set, such as `routine|moderate|complex`.
     Choice(&'static [&'static str]),
     /// The name of a declaration of this kind.
@@ -99,14 +99,8 @@ impl Shape {
         match self {
             Shape::String => "a string".into(),
             Shape::Strings => "one or more strings".into(),
-            Shape::Integer { min: 0 } => "a whole number".into(),
-            Shape::Integer { min } => format!("a whole number of at least {min}"),
-            Shape::Number { min, max: None } => format!("a number of at least {min}"),
-            Shape::Number {
-                min,
-                max: Some(max),
-            } => format!("a number from {min} to {max}"),
-            Shape::Duration => "a duration like `15m`".into(),
+            Shape::Integer { .. } | Shape::Number { .. } => self.range().unwrap_or_default(),
+            Shape::Duration { .. } => "a duration like `15m`".into(),
             Shape::Choice(names) => format!("one of {}", suggest::alternatives(names)),
             Shape::Name(kind) => format!("{} name", kind.with_article()),
             Shape::Names(kind) => format!("{} names", kind.noun()),
@@ -116,6 +110,27 @@ impl Shape {
             Shape::Budget => "`tokens N` or `usd X`".into(),
             Shape::StringMap => "a map of strings like `{ RUST_LOG: \"debug\" }`".into(),
         }
+    }
+
+    /// The range of a numeric setting, for messages and docs: "a whole
+    /// number from 0 to 100", "a duration from 1ms to 168h".
+    pub fn range(&self) -> Option<String> {
+        Some(match *self {
+            Shape::Integer { min, max } => {
+                format!(
+                    "a whole number from {} to {}",
+                    group_digits(min),
+                    group_digits(max)
+                )
+            }
+            Shape::Number { min, max } => format!("a number from {min} to {}", max_text(max)),
+            Shape::Duration { min_ms, max_ms } => format!(
+                "a duration from {} to {}",
+                duration_text(min_ms),
+                duration_text(max_ms)
+            ),
+            _ => return None,
+        })
     }
 
     /// Whether several values may follow the setting's name on one line.
@@ -162,6 +177,84 @@ const fn spec(
         doc,
         example,
     }
+}
+
+/// The ranges of numeric settings.
+///
+/// Every number a score gives ends up in arithmetic (attempts, deadlines,
+/// costs) or in a request to an API, so each has a range that no real score
+/// comes near and that keeps that arithmetic far from overflowing. The plan
+/// format repeats them (`schemas/score-plan-1.json`, checked when a plan is
+/// loaded), and `docs/language.md` lists them; tests keep the three in step.
+pub mod limits {
+    const HOUR_MS: u64 = 60 * 60 * 1000;
+
+    /// Parts (or tasks of one agent) running at once.
+    pub const CONCURRENCY: (u64, u64) = (1, 10_000);
+    /// Extra attempts after a failed one.
+    pub const RETRIES: (u64, u64) = (0, 100);
+    /// One attempt of a part, or one run of a check: up to a week.
+    pub const TIMEOUT_MS: (u64, u64) = (1, 168 * HOUR_MS);
+    /// A part's expected duration: up to 30 days.
+    pub const ESTIMATE_MS: (u64, u64) = (1, 720 * HOUR_MS);
+    /// A mock agent's answer time: up to an hour.
+    pub const LATENCY_MS: (u64, u64) = (0, HOUR_MS);
+    /// USD per million tokens.
+    pub const PRICE: (f64, f64) = (0.0, 10_000.0);
+    /// Tokens in one answer.
+    pub const MAX_TOKENS: (u64, u64) = (1, 10_000_000);
+    pub const TEMPERATURE: (f64, f64) = (0.0, 2.0);
+    pub const FAIL_RATE: (f64, f64) = (0.0, 1.0);
+    /// Every seed a JSON number holds exactly (2^53 - 1).
+    pub const SEED: (u64, u64) = (0, 9_007_199_254_740_991);
+    /// `budget tokens N`.
+    pub const BUDGET_TOKENS: (u64, u64) = (0, 1_000_000_000_000);
+    /// `budget usd X`.
+    pub const BUDGET_USD: (f64, f64) = (0.0, 1_000_000_000.0);
+}
+
+const fn integer((min, max): (u64, u64)) -> Shape {
+    Shape::Integer { min, max }
+}
+
+const fn number((min, max): (f64, f64)) -> Shape {
+    Shape::Number { min, max }
+}
+
+const fn duration((min_ms, max_ms): (u64, u64)) -> Shape {
+    Shape::Duration { min_ms, max_ms }
+}
+
+/// `10000` → `10_000`, as a score writes it.
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('_');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn max_text(max: f64) -> String {
+    if max.fract() == 0.0 && max < 1e15 {
+        group_digits(max as u64)
+    } else {
+        max.to_string()
+    }
+}
+
+/// A bound in milliseconds as a score writes it, in the largest unit that
+/// divides it (`168h`, `30s`, `1ms`).
+fn duration_text(ms: u64) -> String {
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms >= size && ms.is_multiple_of(size) {
+            return format!("{}{unit}", group_digits(ms / size));
+        }
+    }
+    format!("{}ms", group_digits(ms))
 }
 
 const LEVELS: &[&str] = &["routine", "moderate", "complex"];
@@ -211,7 +304,7 @@ const OUTPUT: SettingSpec = spec(
 );
 const TIMEOUT: SettingSpec = spec(
     "timeout",
-    Shape::Duration,
+    duration(limits::TIMEOUT_MS),
     false,
     false,
     "How long one attempt may take before it is stopped.",
@@ -237,7 +330,7 @@ static SCORE: &[SettingSpec] = &[
     ),
     spec(
         "concurrency",
-        Shape::Integer { min: 1 },
+        integer(limits::CONCURRENCY),
         false,
         false,
         "At most this many parts run at once.",
@@ -327,7 +420,7 @@ const TIER: SettingSpec = spec(
 );
 const AGENT_CONCURRENCY: SettingSpec = spec(
     "concurrency",
-    Shape::Integer { min: 1 },
+    integer(limits::CONCURRENCY),
     false,
     false,
     "At most this many parts run on this agent at once.",
@@ -335,10 +428,7 @@ const AGENT_CONCURRENCY: SettingSpec = spec(
 );
 const PRICE_IN: SettingSpec = spec(
     "price_in",
-    Shape::Number {
-        min: 0.0,
-        max: None,
-    },
+    number(limits::PRICE),
     false,
     false,
     "USD per million input tokens, for costs and budgets.",
@@ -346,10 +436,7 @@ const PRICE_IN: SettingSpec = spec(
 );
 const PRICE_OUT: SettingSpec = spec(
     "price_out",
-    Shape::Number {
-        min: 0.0,
-        max: None,
-    },
+    number(limits::PRICE),
     false,
     false,
     "USD per million output tokens, for costs and budgets.",
@@ -381,7 +468,7 @@ const KEY_ENV: SettingSpec = spec(
 );
 const MAX_TOKENS: SettingSpec = spec(
     "max_tokens",
-    Shape::Integer { min: 1 },
+    integer(limits::MAX_TOKENS),
     false,
     false,
     "The most tokens one answer may have.",
@@ -396,10 +483,7 @@ static OPENAI: &[SettingSpec] = &[
     KEY_ENV,
     spec(
         "temperature",
-        Shape::Number {
-            min: 0.0,
-            max: Some(2.0),
-        },
+        number(limits::TEMPERATURE),
         false,
         false,
         "Sampling temperature.",
@@ -458,7 +542,7 @@ static COMMAND: &[SettingSpec] = &[
 static MOCK: &[SettingSpec] = &[
     spec(
         "latency",
-        Shape::Duration,
+        duration(limits::LATENCY_MS),
         false,
         false,
         "How long each answer takes.",
@@ -466,10 +550,7 @@ static MOCK: &[SettingSpec] = &[
     ),
     spec(
         "fail_rate",
-        Shape::Number {
-            min: 0.0,
-            max: Some(1.0),
-        },
+        number(limits::FAIL_RATE),
         false,
         false,
         "The share of attempts that fail, from 0 to 1.",
@@ -477,7 +558,7 @@ static MOCK: &[SettingSpec] = &[
     ),
     spec(
         "seed",
-        Shape::Integer { min: 0 },
+        integer(limits::SEED),
         false,
         false,
         "Seed for the deterministic answers and failures.",
@@ -530,7 +611,7 @@ static PART: &[SettingSpec] = &[
     ),
     spec(
         "retries",
-        Shape::Integer { min: 0 },
+        integer(limits::RETRIES),
         false,
         false,
         "How many times a failed attempt is retried (default 0).",
@@ -539,7 +620,7 @@ static PART: &[SettingSpec] = &[
     TIMEOUT,
     spec(
         "estimate",
-        Shape::Duration,
+        duration(limits::ESTIMATE_MS),
         false,
         false,
         "Expected duration, for the critical path (default: by complexity).",
@@ -823,6 +904,8 @@ struct Problem {
     /// Replaces the generic "expects X, found Y" message when set.
     message: Option<String>,
     help: Option<String>,
+    /// The value is of the right kind but out of range: as written.
+    out_of_range: Option<String>,
 }
 
 impl Problem {
@@ -830,24 +913,35 @@ impl Problem {
         Problem {
             message: None,
             help: None,
+            out_of_range: None,
         }
     }
 
     fn help(help: impl Into<String>) -> Problem {
         Problem {
-            message: None,
             help: Some(help.into()),
+            ..Problem::wrong()
+        }
+    }
+
+    fn out_of_range(raw: &str) -> Problem {
+        Problem {
+            out_of_range: Some(raw.to_string()),
+            ..Problem::wrong()
         }
     }
 
     fn into_diag(self, spec: &SettingSpec, value: &Value) -> Diagnostic {
-        let expected = spec.shape.expected();
+        let expected = match &self.out_of_range {
+            Some(_) => spec.shape.range().unwrap_or_else(|| spec.shape.expected()),
+            None => spec.shape.expected(),
+        };
+        let found = match &self.out_of_range {
+            Some(raw) => format!("`{raw}`"),
+            None => value.describe().to_string(),
+        };
         let message = self.message.unwrap_or_else(|| {
-            format!(
-                "setting `{}` expects {expected}, found {}",
-                spec.name,
-                value.describe()
-            )
+            format!("setting `{}` expects {expected}, found {found}", spec.name)
         });
         let mut diag = Diagnostic::new(Code::E0104, message)
             .primary(value.span(), format!("expected {expected}"));
@@ -869,19 +963,22 @@ fn value_problem(shape: &Shape, value: &Value, target: &Target<'_>) -> Option<Pr
             ))),
             _ => Some(Problem::wrong()),
         },
-        Shape::Integer { min } => match value {
-            Value::Number(n) if n.integer && n.value >= *min as f64 && n.value < 1.8e19 => None,
+        Shape::Integer { min, max } => match value {
+            Value::Number(n) if n.integer && n.value >= *min as f64 && n.value <= *max as f64 => {
+                None
+            }
             Value::Number(n) if !n.integer => Some(Problem::help("write a whole number")),
-            Value::Number(_) => Some(Problem::help(format!("use a value of at least {min}"))),
+            Value::Number(n) => Some(Problem::out_of_range(&n.raw)),
             _ => Some(Problem::wrong()),
         },
         Shape::Number { min, max } => match value {
-            Value::Number(n) if n.value >= *min && max.is_none_or(|m| n.value <= m) => None,
-            Value::Number(_) => Some(Problem::wrong()),
+            Value::Number(n) if n.value >= *min && n.value <= *max => None,
+            Value::Number(n) => Some(Problem::out_of_range(&n.raw)),
             _ => Some(Problem::wrong()),
         },
-        Shape::Duration => match value {
-            Value::Duration(_) => None,
+        Shape::Duration { min_ms, max_ms } => match value {
+            Value::Duration(d) if (*min_ms..=*max_ms).contains(&d.millis) => None,
+            Value::Duration(d) => Some(Problem::out_of_range(&d.raw)),
             Value::Number(n) => Some(Problem::help(format!(
                 "add a unit: `{}ms`, `{}s`, `{}m` or `{}h`",
                 n.raw, n.raw, n.raw, n.raw
@@ -969,10 +1066,38 @@ fn value_problem(shape: &Shape, value: &Value, target: &Target<'_>) -> Option<Pr
                         .map(|c| format!("did you mean `{c}`?"));
                     return Some(problem);
                 }
+                let (tokens_min, tokens_max) = limits::BUDGET_TOKENS;
+                let (usd_min, usd_max) = limits::BUDGET_USD;
+                let tokens = tag.name == "tokens";
                 match value.as_ref() {
-                    Value::Number(n) if tag.name == "tokens" && n.integer && n.value >= 0.0 => None,
-                    Value::Number(n) if tag.name == "usd" && n.value >= 0.0 => None,
-                    _ => Some(Problem::help(if tag.name == "tokens" {
+                    Value::Number(n)
+                        if tokens
+                            && n.integer
+                            && n.value >= tokens_min as f64
+                            && n.value <= tokens_max as f64 =>
+                    {
+                        None
+                    }
+                    Value::Number(n) if !tokens && n.value >= usd_min && n.value <= usd_max => None,
+                    Value::Number(n) if n.value >= 0.0 && (n.integer || !tokens) => {
+                        let mut problem = Problem::wrong();
+                        problem.message = Some(if tokens {
+                            format!(
+                                "a budget of `{}` tokens is out of range: from {} to {} tokens",
+                                n.raw,
+                                group_digits(tokens_min),
+                                group_digits(tokens_max)
+                            )
+                        } else {
+                            format!(
+                                "a budget of `{}` dollars is out of range: from {usd_min} to {} dollars",
+                                n.raw,
+                                max_text(usd_max)
+                            )
+                        });
+                        Some(problem)
+                    }
+                    _ => Some(Problem::help(if tokens {
                         "write a whole number of tokens: `budget tokens 200_000`"
                     } else {
                         "write an amount in dollars: `budget usd 12.5`"
@@ -1117,6 +1242,114 @@ mod check_tests {
         ));
         let d = outcome.single(Code::E0104);
         assert_eq!(d.message, "setting `complexity` takes one value, found 2");
+    }
+
+    #[test]
+    fn numbers_and_durations_out_of_range() {
+        let outcome = check_one(&base_with(
+            "  serves shorten\n  input",
+            "  serves shorten\n  retries 4294967295\n  input",
+        ));
+        let d = outcome.single(Code::E0104);
+        assert_eq!(
+            d.message,
+            "setting `retries` expects a whole number from 0 to 100, found `4294967295`"
+        );
+        assert_eq!(
+            outcome.label_texts(d),
+            vec!["4294967295"],
+            "the label is on the value"
+        );
+        for (setting, message) in [
+            (
+                "retries -1",
+                "expects a whole number from 0 to 100, found `-1`",
+            ),
+            ("retries 101", "found `101`"),
+            (
+                "timeout 169h",
+                "expects a duration from 1ms to 168h, found `169h`",
+            ),
+            (
+                "timeout 0s",
+                "expects a duration from 1ms to 168h, found `0s`",
+            ),
+            (
+                "estimate 721h",
+                "expects a duration from 1ms to 720h, found `721h`",
+            ),
+        ] {
+            let outcome = check_one(&base_with(
+                "  serves shorten\n  input",
+                &format!("  serves shorten\n  {setting}\n  input"),
+            ));
+            let d = outcome.single(Code::E0104);
+            assert!(d.message.contains(message), "{setting}: {}", d.message);
+        }
+        // The bounds themselves are fine.
+        for setting in [
+            "retries 0",
+            "retries 100",
+            "timeout 1ms",
+            "timeout 168h",
+            "estimate 720h",
+        ] {
+            let outcome = check_one(&base_with(
+                "  serves shorten\n  input",
+                &format!("  serves shorten\n  {setting}\n  input"),
+            ));
+            outcome.assert_clean();
+        }
+        let outcome = check_one(&base_with(
+            "  title \"URL shortener\"\n",
+            "  title \"URL shortener\"\n  concurrency 10_001\n  budget tokens 1_000_000_000_001\n",
+        ));
+        let messages: Vec<&str> = outcome
+            .checked
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "setting `concurrency` expects a whole number from 1 to 10_000, found `10_001`",
+                "a budget of `1_000_000_000_001` tokens is out of range: from 0 to 1_000_000_000_000 tokens",
+            ]
+        );
+    }
+
+    #[test]
+    fn agent_numbers_out_of_range() {
+        for (agent, setting, message) in [
+            (
+                "model \"gpt-4.1\"",
+                "temperature 2.5",
+                "expects a number from 0 to 2, found `2.5`",
+            ),
+            (
+                "model \"gpt-4.1\"",
+                "max_tokens 0",
+                "from 1 to 10_000_000, found `0`",
+            ),
+            (
+                "model \"gpt-4.1\"",
+                "price_in 10001",
+                "from 0 to 10_000, found `10001`",
+            ),
+            (
+                "model \"gpt-4.1\"",
+                "concurrency 0",
+                "from 1 to 10_000, found `0`",
+            ),
+        ] {
+            let outcome = check_one(&base_with(
+                &format!("  {agent}\n"),
+                &format!("  {agent}\n  {setting}\n"),
+            ));
+            let d = outcome.single(Code::E0104);
+            assert!(d.message.contains(message), "{setting}: {}", d.message);
+        }
     }
 
     #[test]

@@ -31,8 +31,11 @@
 //! - **Approvals** are a `suspend` step between the task and its
 //!   dependants (`argo resume` approves).
 //! - **Secrets** are referenced by name only: each `key_env` of the task's
-//!   own agent is an environment variable from a key of one Secret.
+//!   own agent is an environment variable from a key of one Secret. A
+//!   `--repo` URL with credentials is written without them
+//!   ([`repo_url`]): git credentials come from a Secret too.
 
+use super::repo_url;
 use crate::plan::{Plan, Provider, Task, format_duration, hash::sha256_hex};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -148,6 +151,20 @@ impl ArgoOptions {
         if self.base.trim().is_empty() {
             return Err("`--base` is empty; give a branch or commit, e.g. `main`".into());
         }
+        // The pods hand both to git, which would read a leading `-` as an
+        // option (`--upload-pack=...` runs a program).
+        if let Some(repo) = self.repo.as_deref().filter(|r| r.starts_with('-')) {
+            return Err(format!(
+                "`--repo {}` starts with `-`, which git would read as an option; give a URL or a path (a path starting with `-` as `./-...`)",
+                repo_url::strip_credentials(repo).url
+            ));
+        }
+        if self.base.starts_with('-') {
+            return Err(format!(
+                "`--base {}` starts with `-`, which git would read as an option; give a branch or commit, e.g. `main`",
+                self.base
+            ));
+        }
         let names = [
             ("--secret", Some(&self.secret)),
             ("--git-credentials", self.git_credentials.as_ref()),
@@ -163,6 +180,26 @@ impl ArgoOptions {
             }
         }
         Ok(())
+    }
+}
+
+impl ArgoOptions {
+    /// What to say when `--repo` carries credentials: the Workflow names the
+    /// repository without them (see [`repo_url`]). The message never
+    /// repeats them.
+    pub fn credentials_warning(&self) -> Option<String> {
+        let stripped = repo_url::strip_credentials(self.repo.as_deref()?);
+        stripped.removed.then(|| {
+            format!(
+                "`--repo` holds credentials; they were left out of the workflow, whose `repo` \
+                 parameter is `{}` (a workflow is shared and shown by Argo to everyone who can \
+                 see it). Give them to the pods as a Kubernetes Secret instead: a git credential \
+                 store file under the key `.git-credentials` (`kubectl create secret generic \
+                 score-git --from-file=.git-credentials`), exported with `--git-credentials \
+                 score-git` (see docs/scale-out.md). Revoke the token if it has been shared.",
+                stripped.url
+            )
+        })
     }
 }
 
@@ -300,7 +337,8 @@ pub fn argo_workflow(plan: &Plan, options: &ArgoOptions) -> Value {
     let mut repo = Map::new();
     repo.insert("name".into(), json!("repo"));
     if let Some(url) = &options.repo {
-        repo.insert("value".into(), json!(url));
+        // Never a token in the workflow: see `credentials_warning`.
+        repo.insert("value".into(), json!(repo_url::strip_credentials(url).url));
     }
     repo.insert(
         "description".into(),
@@ -1027,6 +1065,35 @@ mod tests {
     }
 
     #[test]
+    fn credentials_in_the_repository_url_never_reach_the_workflow() {
+        let p = plan(vec![task("a", &[])]);
+        let options = ArgoOptions {
+            repo: Some("https://bot:s3cr3t-t0ken@git.example.com/acme/shop.git".into()),
+            ..ArgoOptions::new("ghcr.io/x/score:1")
+        };
+        assert!(options.check().is_ok());
+        let yaml = crate::export::to_yaml(&argo_workflow(&p, &options));
+        assert!(
+            !yaml.contains("s3cr3t-t0ken") && !yaml.contains("bot:"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("https://git.example.com/acme/shop.git"),
+            "{yaml}"
+        );
+        let warning = options.credentials_warning().unwrap();
+        assert!(!warning.contains("s3cr3t-t0ken"), "{warning}");
+        assert!(warning.contains("--git-credentials"), "{warning}");
+        // Nothing to say about a URL without credentials.
+        let clean = ArgoOptions {
+            repo: Some("https://git.example.com/acme/shop.git".into()),
+            ..ArgoOptions::new("ghcr.io/x/score:1")
+        };
+        assert_eq!(clean.credentials_warning(), None);
+        assert_eq!(ArgoOptions::new("i").credentials_warning(), None);
+    }
+
+    #[test]
     fn options_the_cluster_would_refuse_are_refused() {
         assert!(ArgoOptions::new("ghcr.io/x/score:1").check().is_ok());
         let bad = |f: fn(&mut ArgoOptions)| {
@@ -1040,6 +1107,10 @@ mod tests {
         assert!(bad(|o| o.secret = "Keys".into()).contains("`--secret Keys`"));
         assert!(bad(|o| o.git_credentials = Some("-x".into())).contains("--git-credentials"));
         assert!(bad(|o| o.service_account = Some("a..b".into())).contains("--service-account"));
+        let e = bad(|o| o.repo = Some("--upload-pack=touch /tmp/x".into()));
+        assert!(e.contains("starts with `-`"), "{e}");
+        let e = bad(|o| o.base = "--orphan".into());
+        assert!(e.contains("`--base --orphan` starts with `-`"), "{e}");
         assert!(is_dns_subdomain("score-agent-keys") && is_dns_subdomain("a.b-1"));
         assert!(!is_dns_subdomain("") && !is_dns_subdomain("a_b") && !is_dns_subdomain("a."));
     }

@@ -15,6 +15,7 @@ mod actions;
 mod analysis;
 mod completion;
 mod features;
+mod transport;
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -50,13 +51,17 @@ pub use analysis::{Analysis, Documents, stdlib_dir};
 const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Serve the language server protocol on stdin/stdout until the client
-/// sends `shutdown` and `exit` (or closes the stream).
+/// sends `shutdown` and `exit` (or closes the stream). A malformed message
+/// is answered with a JSON-RPC error and skipped ([`transport`]).
 pub fn serve_stdio() -> io::Result<()> {
-    let (connection, threads) = Connection::stdio();
+    let (connection, writer) = transport::stdio();
     let result = serve(&connection);
     // The writer thread must see the channel close to finish.
     drop(connection);
-    threads.join()?;
+    match writer.join() {
+        Ok(written) => written?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
     result
 }
 

@@ -9,6 +9,7 @@
 //! Schema in `schemas/score-plan-1.json`.
 
 pub mod compile;
+pub mod consistency;
 pub mod hash;
 pub mod prompt;
 pub mod schedule;
@@ -109,6 +110,9 @@ pub enum LoadError {
     Schema(Vec<String>),
     /// Matches the schema but its tasks cannot be scheduled.
     Graph(String),
+    /// Its tasks can be scheduled, but it refers to things it does not
+    /// define (an agent, a task's output, ...): one message per problem.
+    Inconsistent(Vec<String>),
 }
 
 impl fmt::Display for LoadError {
@@ -131,6 +135,16 @@ impl fmt::Display for LoadError {
                 Ok(())
             }
             LoadError::Graph(e) => write!(f, "the plan's tasks cannot be scheduled: {e}"),
+            LoadError::Inconsistent(problems) => {
+                write!(
+                    f,
+                    "the plan contradicts itself (was it edited by hand?); rebuild it with `score build`, or fix:"
+                )?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -160,8 +174,9 @@ pub fn validate(plan: &Value) -> Result<(), Vec<String>> {
     }
 }
 
-/// Reads a plan file's text: checks its format and schema and that its
-/// tasks form a graph that can run.
+/// Reads a plan file's text: checks its format and schema, that its tasks
+/// form a graph that can run, and that every name it uses is defined in it
+/// ([`consistency`]): the runtime trusts a loaded plan.
 pub fn load(text: &str) -> Result<Plan, LoadError> {
     let value: Value = serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))?;
     match value.get("format") {
@@ -174,6 +189,10 @@ pub fn load(text: &str) -> Result<Plan, LoadError> {
     let plan: Plan =
         serde_json::from_value(value).map_err(|e| LoadError::Schema(vec![e.to_string()]))?;
     schedule::schedule(&plan.tasks).map_err(|e| LoadError::Graph(e.to_string()))?;
+    let problems = consistency::problems(&plan);
+    if !problems.is_empty() {
+        return Err(LoadError::Inconsistent(problems));
+    }
     Ok(plan)
 }
 

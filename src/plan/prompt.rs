@@ -37,6 +37,10 @@ pub const SECTIONS: &[&str] = &[
     "brief",
 ];
 
+/// Blocks nest at most this deep: rendering (and dropping) the template
+/// recurses once per level, and the thirteen sections never need more.
+const MAX_BLOCK_NESTING: usize = 64;
+
 /// A problem in a prompt template.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TemplateError {
@@ -257,6 +261,15 @@ impl Template {
                     line,
                 } => {
                     let section = section_index(name, line)?;
+                    if stack.len() == MAX_BLOCK_NESTING {
+                        return Err(TemplateError {
+                            line,
+                            message: format!(
+                                "blocks nest more than {MAX_BLOCK_NESTING} deep; a block inside \
+                                 a block of the same section adds nothing: remove the inner ones"
+                            ),
+                        });
+                    }
                     stack.push((section, kind == TagKind::Inverted, line, Vec::new()));
                 }
                 Token::Tag {
@@ -663,6 +676,17 @@ mod tests {
         let e = Template::parse("x\n\n{{title").unwrap_err();
         assert_eq!(e.line, 3);
         assert!(Template::parse("{{input.}}").is_err());
+    }
+
+    #[test]
+    fn deeply_nested_blocks_are_an_error_not_a_stack_overflow() {
+        let nested = |n: usize| format!("{}x{}", "{{#doc}}".repeat(n), "{{/doc}}".repeat(n));
+        let t = Template::parse(&nested(MAX_BLOCK_NESTING)).unwrap();
+        assert_eq!(t.render(&sections(&[("doc", "d")])), "x\n");
+        for n in [MAX_BLOCK_NESTING + 1, 100_000] {
+            let e = Template::parse(&nested(n)).unwrap_err();
+            assert!(e.message.contains("nest more than 64 deep"), "{e}");
+        }
     }
 
     #[test]

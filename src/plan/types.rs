@@ -224,9 +224,11 @@ pub const MINUTE_MS: u64 = 60 * SECOND_MS;
 pub const HOUR_MS: u64 = 60 * MINUTE_MS;
 
 /// A task's timeout when its part has none: three times its estimate, so a
-/// part that takes longer than expected is not cut off, but a hung agent is.
+/// part that takes longer than expected is not cut off, but a hung agent is
+/// (at most the longest timeout a part may have, a week).
 pub fn default_timeout_ms(estimate_ms: u64) -> u64 {
-    estimate_ms.saturating_mul(3)
+    let (_, longest) = crate::check::settings::limits::TIMEOUT_MS;
+    estimate_ms.saturating_mul(3).min(longest)
 }
 
 /// A check's timeout when its `check` declaration has none: 10 minutes.

@@ -200,14 +200,30 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 
 /// Clones `repo` into `dir` at `base` (a fresh clone each time: a pod
 /// starts empty, and a retry must not see a failed attempt's files).
+///
+/// Both come from the command line (or a Workflow's parameters): one that
+/// starts with `-` would be an option to git (`--upload-pack=CMD` runs a
+/// program), so it is refused, and the URL is passed after `--` anyway.
+/// Messages name the URL without the credentials it may hold.
 fn clone(repo: &str, base: Option<&str>, dir: &Path) -> Result<(), String> {
+    let shown = crate::export::repo_url::strip_credentials(repo).url;
+    if repo.starts_with('-') {
+        return Err(format!(
+            "`--repo {shown}` starts with `-`, which git would read as an option; give a URL or a path (a path starting with `-` as `./-...`)"
+        ));
+    }
+    if let Some(base) = base.filter(|b| b.starts_with('-')) {
+        return Err(format!(
+            "`--base {base}` starts with `-`, which git would read as an option; give a branch or commit"
+        ));
+    }
     if dir.exists() {
         std::fs::remove_dir_all(dir)
             .map_err(|e| format!("cannot clear `{}`: {e}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    git(dir, &["clone", "--quiet", repo, "."])
-        .map_err(|e| format!("cannot clone `{repo}`: {e}"))?;
+    git(dir, &["clone", "--quiet", "--", repo, "."])
+        .map_err(|e| format!("cannot clone `{shown}`: {}", e.replace(repo, &shown)))?;
     if let Some(base) = base {
         git(dir, &["checkout", "--quiet", "--detach", base])
             .or_else(|_| {

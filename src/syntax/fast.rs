@@ -612,11 +612,18 @@ impl<'t> Reader<'t> {
             kind,
             span: self.span(start, self.pos),
         };
+        let mut marks = 0;
         loop {
             let before = self.pos;
             if !self.eat(b"?") {
                 self.pos = before;
                 break;
+            }
+            // Each mark is one more level of the tree (the scanner bounds
+            // them with brackets; this reader keeps its own guard).
+            marks += 1;
+            if self.depth + marks > MAX_NESTING {
+                return None;
             }
             let span = ty.span.to(self.span(self.pos - 1, self.pos));
             ty = TypeExpr {

@@ -396,19 +396,23 @@ impl<'d> Lowerer<'d> {
     /// deeper than [`MAX_NESTING`]; this is the lowering's own guard.
     fn enter(&mut self, p: &P) -> bool {
         if self.depth >= MAX_NESTING * 2 {
-            let span = self.span(p);
-            self.diags.push(
-                Diagnostic::new(Code::E0001, "nesting too deep")
-                    .primary(
-                        span,
-                        format!("more than {MAX_NESTING} levels of nested brackets"),
-                    )
-                    .help("flatten this value: a score never needs this much nesting"),
-            );
+            self.too_deep(p, "brackets");
             return false;
         }
         self.depth += 1;
         true
+    }
+
+    fn too_deep(&mut self, p: &P, what: &str) {
+        let span = self.span(p);
+        self.diags.push(
+            Diagnostic::new(Code::E0001, "nesting too deep")
+                .primary(
+                    span,
+                    format!("more than {MAX_NESTING} levels of nested {what}"),
+                )
+                .help("flatten this value: a score never needs this much nesting"),
+        );
     }
 
     fn type_expr(&mut self, p: P) -> TypeExpr {
@@ -441,7 +445,12 @@ impl<'d> Lowerer<'d> {
             _ => TypeExprKind::Named(self.path(atom)),
         };
         let mut ty = TypeExpr { kind, span };
-        for mark in it {
+        for (marks, mark) in it.enumerate() {
+            // Each `?` is one more level of the tree, bounded like brackets.
+            if self.depth + marks >= MAX_NESTING * 2 {
+                self.too_deep(&mark, "brackets and `?` marks");
+                break;
+            }
             let span = ty.span.to(self.span(&mark));
             ty = TypeExpr {
                 kind: TypeExprKind::Optional(Box::new(ty)),

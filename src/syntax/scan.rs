@@ -23,10 +23,18 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{Comment, CommentKind};
 
-/// Brackets (`{`, `[`, `(`) and block comments nest at most this deep. The
-/// parser and the lowering recurse once per level; the bound keeps any input
-/// far from the stack limit of any thread.
+/// Brackets (`{`, `[`, `(`) and block comments nest at most this deep, and
+/// no tree built from the text is taller: a `?` mark wraps the type before
+/// it in one more level (`Text??` is `Optional(Optional(Text))` to the
+/// parser), so a run of marks counts like brackets (`[Text?]?` is three
+/// levels). The parser, the lowering and every pass over the tree (checker,
+/// formatter, language server, even dropping it) recurse once per level;
+/// the bound keeps any input far from the stack limit of any thread.
 pub(crate) const MAX_NESTING: usize = 64;
+
+const BRACKETS_HELP: &str = "flatten this value: a score never needs this much nesting";
+const MARKS_HELP: &str =
+    "write one `?`: a type is optional or not, and `Text??` means the same as `Text?`";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Keyword {
@@ -148,6 +156,13 @@ struct Scanner<'t> {
     braces: usize,
     /// Unclosed `{`, `[` and `(` together (bounds recursion).
     nesting: usize,
+    /// The height of the tree the text builds, tracked as it is read: for
+    /// each unclosed bracket (up to [`MAX_NESTING`] of them), the tallest
+    /// element closed inside it so far.
+    tallest: Vec<usize>,
+    /// The height of the element just read: brackets closed around it and
+    /// `?` marks after it (0 for a name or literal).
+    height: usize,
     prev: Prev,
     /// Start of the run of `///` lines seen since the last token.
     pending_doc: Option<usize>,
@@ -166,6 +181,8 @@ pub(crate) fn scan(file: FileId, text: &str) -> Scan {
         diagnostics: Vec::new(),
         braces: 0,
         nesting: 0,
+        tallest: Vec::new(),
+        height: 0,
         prev: Prev::Other,
         pending_doc: None,
         end_before_doc: 0,
@@ -236,8 +253,12 @@ impl Scanner<'_> {
                         self.braces += 1;
                     }
                     self.nesting += 1;
-                    if self.nesting > MAX_NESTING && !self.current.broken {
-                        self.too_deep(i, 1, "brackets");
+                    if self.nesting > MAX_NESTING {
+                        if !self.current.broken {
+                            self.too_deep(i, 1, "brackets", BRACKETS_HELP);
+                        }
+                    } else {
+                        self.tallest.push(0);
                     }
                     self.token(i, i + 1, Prev::Other)
                 }
@@ -245,12 +266,42 @@ impl Scanner<'_> {
                     if b == b'}' {
                         self.braces = self.braces.saturating_sub(1);
                     }
+                    // Brackets past the bound have no entry (their chunk is
+                    // broken already); a stray closing one closes nothing.
+                    let closed = (self.nesting <= MAX_NESTING)
+                        .then(|| self.tallest.pop())
+                        .flatten()
+                        .map(|inside| inside.max(self.height) + 1);
                     self.nesting = self.nesting.saturating_sub(1);
-                    self.token(i, i + 1, Prev::Other)
+                    let end = self.token(i, i + 1, Prev::Other);
+                    if let Some(height) = closed {
+                        self.grow(i, height, BRACKETS_HELP);
+                    }
+                    end
+                }
+                b'?' => {
+                    let height = self.height + 1;
+                    let end = self.token(i, i + 1, Prev::Other);
+                    self.grow(i, height, MARKS_HELP);
+                    end
                 }
                 b':' | b'+' | b'.' => self.token(i, i + 1, Prev::ExpectName),
                 _ => self.token(i, i + char_len(b), Prev::Other),
             };
+        }
+    }
+
+    /// The element just read is `height` levels tall (a bracket closed
+    /// around it, or a `?` after it). Each bracket still open around it
+    /// will add a level, so too tall with them is reported like too many
+    /// brackets, at the token that made it so.
+    fn grow(&mut self, at: usize, height: usize, help: &str) {
+        self.height = height;
+        if let Some(tallest) = self.tallest.last_mut() {
+            *tallest = (*tallest).max(height);
+        }
+        if height + self.nesting > MAX_NESTING && !self.current.broken {
+            self.too_deep(at, 1, "brackets and `?` marks", help);
         }
     }
 
@@ -263,6 +314,9 @@ impl Scanner<'_> {
         self.current.last_end = end;
         self.pending_doc = None;
         self.prev = prev;
+        // A new element starts (`grow` raises it again after a closing
+        // bracket or a `?`).
+        self.height = 0;
         end
     }
 
@@ -302,7 +356,7 @@ impl Scanner<'_> {
                 depth += 1;
                 if depth > MAX_NESTING && !reported && !self.current.broken {
                     reported = true;
-                    self.too_deep(i, 2, "block comments");
+                    self.too_deep(i, 2, "block comments", BRACKETS_HELP);
                 }
                 i += 2;
             } else if self.bytes[i..].starts_with(b"*/") {
@@ -457,16 +511,18 @@ impl Scanner<'_> {
         }
         self.braces = 0;
         self.nesting = 0;
+        self.tallest.clear();
+        self.height = 0;
     }
 
-    fn too_deep(&mut self, at: usize, len: usize, what: &str) {
+    fn too_deep(&mut self, at: usize, len: usize, what: &str, help: &str) {
         self.diagnostics.push(
             Diagnostic::new(Code::E0001, "nesting too deep")
                 .primary(
                     Span::new(self.file, at, at + len),
                     format!("more than {MAX_NESTING} levels of nested {what}"),
                 )
-                .help("flatten this value: a score never needs this much nesting"),
+                .help(help),
         );
         self.current.broken = true;
     }
@@ -593,5 +649,59 @@ mod tests {
         let text = format!("part a {{ {} }}", "/*".repeat(500));
         let s = scan(FileId(0), &text);
         assert_eq!(s.diagnostics.len(), 2, "{:?}", s.diagnostics); // too deep + unterminated
+    }
+
+    /// Whether the scanner accepts `inner` as a value inside a part's
+    /// braces (else it reports it too deep).
+    fn accepted(inner: &str) -> bool {
+        let text = format!("part a {{ x: {inner} }}");
+        let s = scan(FileId(0), &text);
+        assert!(s.diagnostics.len() <= 1, "{:?}", s.diagnostics);
+        s.diagnostics.is_empty()
+    }
+
+    #[test]
+    fn optional_marks_count_as_levels() {
+        // The part's braces take one level of the 64.
+        assert!(accepted(&format!("Text{}", "?".repeat(63))));
+        assert!(!accepted(&format!("Text{}", "?".repeat(64))));
+        assert!(!accepted(&format!("Text{}", "?".repeat(25_000))));
+        // Spaces and comments between marks change nothing.
+        assert!(!accepted(&format!("Text{}", " /* c */ ?".repeat(64))));
+        // Marks inside and after brackets add up along one path...
+        let path = |n: usize| format!("{}Text{}", "[".repeat(n), "?]".repeat(n));
+        assert!(accepted(&path(31)));
+        assert!(accepted(&format!("{}?", path(31))));
+        assert!(!accepted(&format!("{}??", path(31))));
+        assert!(!accepted(&path(32)));
+        // ...but not across siblings: a list of many optional types, or
+        // many optional fields, is as shallow as one.
+        let siblings = vec!["Text?"; 200].join(", ");
+        assert!(accepted(&format!("[{siblings}]")));
+        let text = format!("type T {{ {} }}", "a: Text?\n".repeat(200));
+        assert!(scan(FileId(0), &text).diagnostics.is_empty());
+        // The tallest sibling counts, wherever it is.
+        let tall = |marks: usize| format!("Text{}", "?".repeat(marks));
+        assert!(accepted(&format!("{{Text: {}}}?", tall(61))));
+        assert!(!accepted(&format!("{{Text: {}}}?", tall(62))));
+        assert!(accepted(&format!("{{{}: Text}}", tall(62))));
+        assert!(!accepted(&format!("{{{}: Text}}", tall(63))));
+    }
+
+    #[test]
+    fn the_mark_that_goes_too_deep_is_pointed_at() {
+        let text = format!("part a {{ x: Text{} }}", "?".repeat(100));
+        let s = scan(FileId(0), &text);
+        assert_eq!(s.diagnostics.len(), 1);
+        let d = &s.diagnostics[0];
+        assert_eq!(d.message, "nesting too deep");
+        // `part a { x: Text` then 63 marks are fine: the 64th is the one.
+        let at = text.find('?').unwrap() + 63;
+        assert_eq!(d.primary_span().unwrap().range(), at..at + 1);
+        assert!(
+            d.help.as_deref().unwrap().contains("write one `?`"),
+            "{d:?}"
+        );
+        assert!(s.chunks[0].broken);
     }
 }

@@ -9,6 +9,11 @@ use std::path::PathBuf;
 pub enum WorkspaceError {
     /// `git` could not be started.
     GitNotFound,
+    /// The directory a git command was to run in does not exist (a part's
+    /// checkout removed while score used it). Starting a process in a
+    /// missing directory fails like a missing program; this tells them
+    /// apart.
+    DirectoryMissing { dir: PathBuf },
     /// The installed git lacks something score needs.
     GitTooOld { version: String },
     /// The workspace directory is not inside a git repository.
@@ -101,6 +106,14 @@ impl fmt::Display for WorkspaceError {
             WorkspaceError::GitNotFound => f.write_str(
                 "cannot run `git`: it is not installed or not on PATH; \
                  install git (https://git-scm.com/downloads) and try again",
+            ),
+            WorkspaceError::DirectoryMissing { dir } => write!(
+                f,
+                "cannot run `git` in `{}`: the directory does not exist (it was removed \
+                 while score was using it, by hand, by `score clean` or by `git worktree \
+                 prune`); leave score's checkouts alone while a run uses them, then resume \
+                 the run (`score run --resume`) to recreate them",
+                dir.display()
             ),
             WorkspaceError::GitTooOld { version } => write!(
                 f,

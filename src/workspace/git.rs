@@ -165,7 +165,13 @@ impl Invocation<'_> {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().map_err(|error| {
-            if error.kind() == std::io::ErrorKind::NotFound {
+            // A missing working directory fails the same way as a missing
+            // program: say which one it is.
+            if error.kind() == std::io::ErrorKind::NotFound && !self.dir.is_dir() {
+                WorkspaceError::DirectoryMissing {
+                    dir: self.dir.to_path_buf(),
+                }
+            } else if error.kind() == std::io::ErrorKind::NotFound {
                 WorkspaceError::GitNotFound
             } else {
                 WorkspaceError::Io {
@@ -277,6 +283,28 @@ mod tests {
         );
         assert_eq!(parse_version("git version 2.45.1.windows.1"), Some((2, 45)));
         assert_eq!(parse_version("hub version 2"), None);
+    }
+
+    #[test]
+    fn a_missing_directory_is_not_a_missing_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("score-checkout");
+        std::fs::create_dir(&gone).unwrap();
+        assert!(Git::default().at(&gone, &["--version"]).run().is_ok());
+        std::fs::remove_dir(&gone).unwrap();
+        let error = Git::default()
+            .at(&gone, &["status"])
+            .run()
+            .err()
+            .expect("no directory, no command");
+        assert!(
+            matches!(&error, WorkspaceError::DirectoryMissing { dir } if *dir == gone),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains(&gone.display().to_string()), "{text}");
+        assert!(text.contains("does not exist"), "{text}");
+        assert!(!text.contains("not installed"), "{text}");
     }
 
     #[test]
