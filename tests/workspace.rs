@@ -1019,7 +1019,9 @@ fn finish_run_and_clean_remove_what_runs_left() {
         let branch = repo.create_integration_branch(run).unwrap();
         for task in ["a", "b"] {
             let wt = repo.checkout(run, task).unwrap();
-            write(wt.path(), &format!("{task}.txt"), task);
+            // Different content per run: identical commits made in the
+            // same second would be one commit.
+            write(wt.path(), &format!("{task}.txt"), &format!("{run} {task}"));
             let c = wt.commit(task).unwrap().unwrap();
             repo.merge(&branch, &c, "m").unwrap();
             kept.push(wt);

@@ -99,8 +99,8 @@ async fn attempts(
     let edits = isolation.is_some() && writes_through_edits(task, agent);
     let writes_prompt_file = !matches!(agent.provider, Provider::Mock { .. });
     let (base_prompt, result_schema) = prompt_and_schema(task, inputs, edits);
-    let allowed = task.retries + 1;
-    let last_attempt = first_attempt + task.retries;
+    let allowed = task.retries.saturating_add(1);
+    let last_attempt = first_attempt.saturating_add(task.retries);
     let mut prompt_feedback = String::new();
     let mut total_usage = Usage::default();
     let mut total_cost = 0.0;

@@ -161,7 +161,7 @@ pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
             "agent:      {} ({}), {} attempt{} of at most {} each",
             task.agent,
             agent.provider.name(),
-            task.retries + 1,
+            task.retries.saturating_add(1),
             if task.retries == 0 { "" } else { "s" },
             crate::plan::format_duration(task.timeout_ms)
         );
