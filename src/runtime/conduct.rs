@@ -113,6 +113,8 @@ pub struct Conductor {
     /// A part with `approve` does not wait (the approval happens outside
     /// this process: `score task run` under Argo).
     pub approvals_elsewhere: bool,
+    /// The boundary of the programs it starts, and the run's redactor.
+    pub sandbox: Arc<super::sandbox::Policy>,
 }
 
 /// The end of a run, for the report.
@@ -183,6 +185,7 @@ struct Shared {
     tx: mpsc::UnboundedSender<Msg>,
     isolation: Option<Arc<Isolation>>,
     approvals_elsewhere: bool,
+    sandbox: Arc<super::sandbox::Policy>,
 }
 
 /// A report from a task in flight.
@@ -302,6 +305,7 @@ impl Conductor {
             tx: tx.clone(),
             isolation: self.isolation.clone(),
             approvals_elsewhere: self.approvals_elsewhere,
+            sandbox: self.sandbox.clone(),
         });
         // Spending of earlier invocations of this run counts.
         for state in &self.states {
@@ -1010,7 +1014,27 @@ async fn attempts(
             break;
         }
         let files = AttemptFiles::new(&shared.logs, &task.id, attempt);
-        let prompt = format!("{base_prompt}{prompt_feedback}");
+        let prompt = shared
+            .sandbox
+            .redactor
+            .text(&format!("{base_prompt}{prompt_feedback}"))
+            .into_owned();
+        let checkout = worktree
+            .as_ref()
+            .map_or(shared.workspace.as_path(), |w| w.path());
+        let confinement = match shared.sandbox.attempt(
+            &task.agent,
+            agent,
+            checkout,
+            &shared.logs.with_file_name("tmp"),
+            &format!("{}.{attempt}", task.id),
+        ) {
+            Ok(confinement) => confinement,
+            Err(e) => {
+                last = (FailureKind::Setup, e);
+                break;
+            }
+        };
         if writes_prompt_file && let Err(e) = std::fs::write(&files.prompt, &prompt) {
             last = (
                 FailureKind::Setup,
@@ -1037,6 +1061,7 @@ async fn attempts(
             files,
             timeout: Duration::from_millis(task.timeout_ms),
             seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
+            confinement: confinement.clone(),
         };
         let attempt_started = Instant::now();
         let reply = tokio::time::timeout(request.timeout, performer.perform(&request)).await;
@@ -1127,6 +1152,7 @@ async fn attempts(
                             check,
                             &cwd,
                             &log_prefix(attempt, &format!("check-{}", k + 1)),
+                            &confinement,
                         )
                         .await;
                         if !outcome.passed {
@@ -1311,7 +1337,16 @@ async fn reuse(
                 let log = shared
                     .logs
                     .join(format!("{}.cache-check-{}", task.id, k + 1));
-                if !run_check(check, &shared.workspace, &log).await.passed {
+                let agent = &shared.plan.agents[&task.agent];
+                let tmp = shared.logs.with_file_name("tmp");
+                let name = format!("{}.cache", task.id);
+                let confinement = (shared.sandbox)
+                    .attempt(&task.agent, agent, &shared.workspace, &tmp, &name)
+                    .ok()?;
+                if !run_check(check, &shared.workspace, &log, &confinement)
+                    .await
+                    .passed
+                {
                     return None;
                 }
             }
