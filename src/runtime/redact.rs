@@ -12,8 +12,8 @@
 //!   encoders), ASCII-only (`\u00e9`, Python's default, both hex cases),
 //!   and escaped twice (a JSON string inside a JSON string);
 //! - URL-encoded: every byte but the unreserved ones (`encodeURIComponent`),
-//!   the reserved ones left alone (`encodeURI`), spaces as `+` (forms);
-//!   upper- and lower-case hex;
+//!   the reserved ones left alone (`encodeURI`), spaces as `+` (forms),
+//!   every byte; upper- and lower-case hex;
 //! - base64, standard and URL-safe: a secret inside a longer base64 stream
 //!   starts at one of three alignments; for each, the characters that
 //!   depend on the secret's bytes alone (its "stable core") are masked.
@@ -282,6 +282,18 @@ fn forms(secret: &str) -> Vec<Vec<u8>> {
                 out.push(url_encode(secret, upper, keep_reserved, plus).into_bytes());
             }
         }
+        // Every byte encoded, as a hand-rolled encoder (or `od`) does.
+        let all: String = secret
+            .bytes()
+            .map(|b| {
+                if upper {
+                    format!("%{b:02X}")
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect();
+        out.push(all.into_bytes());
     }
     for alphabet in [STANDARD, URL_SAFE] {
         for align in 0..3 {
@@ -443,6 +455,8 @@ mod tests {
             "a%2Fb%20c",
             "encodeURIComponent"
         );
+        let every: String = KEY.bytes().map(|b| format!("%{b:02x}")).collect();
+        assert_eq!(masked(&r, &every), "***");
     }
 
     #[test]

@@ -234,6 +234,9 @@ pub struct Policy {
     /// `pass_env` values, by agent.
     passed: std::collections::HashMap<String, Vec<(String, String)>>,
     home: Option<PathBuf>,
+    /// The names of the variables holding secrets (see
+    /// [`hide_secret_values`]).
+    secret_names: Vec<String>,
 }
 
 impl Policy {
@@ -249,11 +252,13 @@ impl Policy {
     ) -> Policy {
         use crate::plan::Provider;
         let mut secrets: Vec<String> = Vec::new();
+        let mut secret_names: Vec<String> = Vec::new();
         let mut passed = std::collections::HashMap::new();
         for (id, agent) in &plan.agents {
             match &agent.provider {
                 Provider::Openai { key_env, .. } | Provider::Anthropic { key_env, .. } => {
                     secrets.extend(key_env.as_deref().and_then(env));
+                    secret_names.extend(key_env.clone());
                 }
                 Provider::Command { pass_env, .. } => {
                     let values: Vec<(String, String)> = pass_env
@@ -261,6 +266,7 @@ impl Policy {
                         .filter_map(|name| env(name).map(|v| (name.clone(), v)))
                         .collect();
                     secrets.extend(values.iter().map(|(_, v)| v.clone()));
+                    secret_names.extend(pass_env.iter().cloned());
                     passed.insert(id.clone(), values);
                 }
                 Provider::Mock { .. } => {}
@@ -272,6 +278,7 @@ impl Policy {
                 && let Some(value) = env(name)
             {
                 secrets.push(value);
+                secret_names.push(name.to_string());
             }
         }
         let mut inherited = base_environment(env, Path::new(""));
@@ -282,6 +289,7 @@ impl Policy {
             home: env("HOME").filter(|h| !h.is_empty()).map(PathBuf::from),
             inherited,
             passed,
+            secret_names,
         }
     }
 
@@ -345,6 +353,57 @@ impl Policy {
             _ => PathBuf::from(path),
         }
     }
+}
+
+/// Overwrites with `*`, in this process's initial environment block, the
+/// values of the variables that hold the run's secrets (read already: the
+/// policy and the performers hold copies).
+///
+/// That block is what `/proc/PID/environ` shows, and Landlock does not keep
+/// a confined program from reading it: on Linux 6.18 (Landlock ABI 7) its
+/// ptrace rule refuses `/proc/PID/mem` (ptrace attach) but not `environ`,
+/// `maps` or `fd` (ptrace read), and an unconfined program (`--in-place`,
+/// no Landlock) of the same user reads it anyway. Removing a variable
+/// (`unsetenv`) would not do: the bytes stay in the block. Call it while
+/// the process has one thread (before the async runtime starts): nothing
+/// may read the environment meanwhile.
+pub fn hide_secret_values(policy: &Policy) {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+            return;
+        };
+        // `pid (comm) state ...`: after the command, field 3 onwards;
+        // `env_start` and `env_end` are fields 50 and 51.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.split_whitespace().collect())
+            .unwrap_or_default();
+        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+        let (Some(start), Some(end)) = (field(50), field(51)) else {
+            return;
+        };
+        if start == 0 || end <= start {
+            return;
+        }
+        // SAFETY: the kernel reports [start, end) as this process's
+        // environment block, on its initial stack: mapped, writable, and
+        // referenced by no Rust value (the C `environ` strings point into
+        // it; nothing reads them now, see above). Lengths are unchanged.
+        let block = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, end - start) };
+        for entry in block.split_mut(|&b| b == 0) {
+            if let Some(eq) = entry.iter().position(|&b| b == b'=')
+                && policy
+                    .secret_names
+                    .iter()
+                    .any(|name| name.as_bytes() == &entry[..eq])
+            {
+                entry[eq + 1..].fill(b'*');
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = policy;
 }
 
 /// Why a program cannot be started under its confinement.
@@ -795,6 +854,7 @@ mod tests {
             inherited: base_environment(&plan_env, Path::new("")),
             passed: Default::default(),
             home: Some(PathBuf::from("/home/me")),
+            secret_names: Vec::new(),
         };
         assert_eq!(policy.expand("~"), PathBuf::from("/home/me"));
         assert_eq!(
@@ -815,6 +875,63 @@ mod tests {
         let vars = base_environment(&env, Path::new("/t"));
         let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names, ["PATH", "TMPDIR", "SCORE_CONDUCTOR_PID"]);
+    }
+
+    /// Runs `sh -c script` under `setup`, returning its stdout.
+    #[cfg(target_os = "linux")]
+    fn run_under(setup: ChildSetup, script: &str) -> String {
+        use std::os::unix::process::CommandExt;
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", script]);
+        // SAFETY: `apply` is async-signal-safe (the function under test).
+        unsafe {
+            command.pre_exec(move || setup.apply());
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_program_is_pid_2_of_its_namespace_with_or_without_a_user_namespace() {
+        let mut kinds = vec![PidNamespace::WithUser];
+        if support().pid_namespace == PidNamespace::Plain {
+            kinds.push(PidNamespace::Plain);
+        }
+        if support().pid_namespace == PidNamespace::Missing {
+            return;
+        }
+        // SAFETY: getuid cannot fail.
+        let uid = unsafe { libc::getuid() };
+        for kind in kinds {
+            let setup = ChildSetup {
+                inner: sys::Prepared::new(None, None, kind).unwrap(),
+            };
+            let out = run_under(setup, "echo $$; id -u");
+            assert_eq!(out, format!("2\n{uid}\n"), "{kind:?}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn exit_statuses_and_signals_come_through_the_namespace() {
+        if support().pid_namespace == PidNamespace::Missing {
+            return;
+        }
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        for (script, code, signal) in [("exit 7", Some(7), None), ("kill -TERM $$", None, Some(15))]
+        {
+            let setup = ChildSetup::new(None, None).unwrap();
+            let mut command = std::process::Command::new("sh");
+            command.args(["-c", script]);
+            // SAFETY: as above.
+            unsafe {
+                command.pre_exec(move || setup.apply());
+            }
+            let status = command.status().unwrap();
+            assert_eq!((status.code(), status.signal()), (code, signal), "{script}");
+        }
     }
 
     #[test]
