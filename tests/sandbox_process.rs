@@ -506,3 +506,66 @@ part work by tool { serves done }
         .failure()
         .stderr(predicate::str::contains("did you mean `pass_env`?"));
 }
+
+/// Reads what it is given and what it is not; `$1`: a readable directory's
+/// file, `$2`: a file elsewhere.
+const READER: &str = r#"#!/bin/sh
+try() {
+  name=$1; shift
+  if "$@" > /dev/null 2>&1; then echo "$name: allowed"; else echo "$name: denied"; fi
+}
+try declared cat "$1"
+try elsewhere cat "$2"
+try prompt cat "$SCORE_PROMPT_FILE"
+try system cat /etc/hostname
+try checkout cat reader.sh
+echo '{}' > "$SCORE_OUTPUT"
+"#;
+
+#[test]
+fn an_agent_that_declares_reads_reads_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    let allowed = dir.path().join("allowed");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&allowed).unwrap();
+    std::fs::write(allowed.join("notes.txt"), "yours\n").unwrap();
+    let elsewhere = dir.path().join("private.txt");
+    std::fs::write(&elsewhere, "not yours\n").unwrap();
+    write(&work, "reader.sh", READER);
+    write(
+        &work,
+        "s.score",
+        &format!(
+            r#"
+score reads {{ default_agent tool }}
+
+agent tool: command {{
+  run ["sh", "reader.sh", "{notes}", "{elsewhere}"]
+  reads ["{allowed}"]
+  tier complex
+}}
+
+intent read "It reads" {{ accept "it read" }}
+
+part work {{
+  serves read
+  owns "out/**"
+}}
+"#,
+            notes = allowed.join("notes.txt").display(),
+            elsewhere = elsewhere.display(),
+            allowed = allowed.display(),
+        ),
+    );
+    git_init(&work);
+    score(&work).args(["run", "s.score"]).assert().success();
+    let log = work
+        .join(".score/runs")
+        .join(latest_run(&work))
+        .join("logs/work.1.stdout");
+    assert_eq!(
+        std::fs::read_to_string(log).unwrap(),
+        "declared: allowed\nelsewhere: denied\nprompt: allowed\nsystem: allowed\ncheckout: allowed\n"
+    );
+}

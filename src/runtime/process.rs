@@ -29,8 +29,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
-/// A command to run.
-#[derive(Clone, Debug, Default)]
+/// A command to run. Its `Debug` shows the names of its environment
+/// variables, never their values (keys passed through are among them).
+#[derive(Clone, Default)]
 pub struct ProcessSpec {
     /// Program and arguments; never passed through a shell.
     pub argv: Vec<String>,
@@ -49,6 +50,20 @@ pub struct ProcessSpec {
     pub fs: Option<FsRules>,
     /// Masks secrets in `stdout` and `stderr` once the program has ended.
     pub redactor: Arc<Redactor>,
+}
+
+impl std::fmt::Debug for ProcessSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ProcessSpec")
+            .field("argv", &self.argv)
+            .field("cwd", &self.cwd)
+            .field("env", &names)
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .field("fs", &self.fs)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How a child ended.

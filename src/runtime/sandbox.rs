@@ -154,7 +154,7 @@ impl Drop for TmpDir {
 /// What the programs of one attempt of one part (its agent's program and
 /// its checks) may do, and how their output is cleaned. Cheap to clone;
 /// the private `TMPDIR` is removed when the last clone is dropped.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Confinement {
     tmp: Arc<TmpDir>,
     /// Landlock rules; `None`: the filesystem is not confined
@@ -186,6 +186,22 @@ impl Default for Confinement {
             pass_env: Vec::new(),
             redactor: Redactor::none(),
         }
+    }
+}
+
+impl std::fmt::Debug for Confinement {
+    /// Names, never values: `pass_env` holds keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |vars: &[(String, String)]| -> Vec<String> {
+            vars.iter().map(|(k, _)| k.clone()).collect()
+        };
+        f.debug_struct("Confinement")
+            .field("tmp", &self.tmp.path)
+            .field("fs", &self.fs)
+            .field("env", &names(&self.env))
+            .field("pass_env", &names(&self.pass_env))
+            .field("redactor", &self.redactor)
+            .finish()
     }
 }
 
@@ -932,6 +948,19 @@ mod tests {
             let status = command.status().unwrap();
             assert_eq!((status.code(), status.signal()), (code, signal), "{script}");
         }
+    }
+
+    #[test]
+    fn a_confinement_does_not_print_the_values_it_passes() {
+        let confinement = Confinement {
+            pass_env: vec![("API_KEY".into(), "sk-do-not-print".into())],
+            ..Default::default()
+        };
+        let text = format!("{confinement:?}");
+        assert!(
+            text.contains("API_KEY") && !text.contains("sk-do-not-print"),
+            "{text}"
+        );
     }
 
     #[test]
