@@ -360,6 +360,9 @@ fn build_plan(
             price_in: None,
             price_out: None,
             doc: None,
+            writes: Vec::new(),
+            reads: None,
+            confinement: Default::default(),
             provider,
         },
     );
@@ -443,6 +446,7 @@ fn true_command() -> Provider {
         run: vec!["true".into()],
         env: BTreeMap::new(),
         stdin_prompt: false,
+        pass_env: Vec::new(),
     }
 }
 
@@ -979,6 +983,7 @@ fn sleep_cost(latency: Duration) -> Result<Duration, String> {
         files: AttemptFiles::new(&scratch, "t", 1),
         timeout: latency * 10,
         seed: 1,
+        confinement: Default::default(),
     };
     tokio.block_on(async {
         let start = Instant::now();

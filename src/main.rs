@@ -456,6 +456,8 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
     }
     let env = |name: &str| std::env::var(name).ok();
     let prepared = runtime::prepare(plan, &options, &env).map_err(|e| miette!("{e}"))?;
+    // Still one thread: the keys, read, leave /proc/PID/environ.
+    runtime::sandbox::hide_secret_values(&prepared.sandbox);
     let mode = match args.events {
         Some(EventsFormat::Json) => runtime::Mode::Json,
         None => runtime::Mode::auto(),

@@ -67,6 +67,7 @@ fn request(logs: &Path, has_outputs: bool) -> AttemptRequest {
         files: AttemptFiles::new(logs, "store", 1),
         timeout: Duration::from_secs(30),
         seed: 42,
+        confinement: Default::default(),
     }
 }
 
@@ -77,6 +78,9 @@ fn agent(provider: Provider) -> Agent {
         price_in: None,
         price_out: None,
         doc: None,
+        writes: Vec::new(),
+        reads: None,
+        confinement: Default::default(),
         provider,
     }
 }

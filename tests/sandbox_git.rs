@@ -190,26 +190,37 @@ fn a_part_that_replaces_its_directory_with_a_link_to_the_user_checkout_loses_not
         "#!/bin/sh\n{FIND_REPO}mkdir -p p && echo ok > p/out.txt\n\
          here=$PWD\ncd ..\nrm -rf \"$here\" 2>/dev/null\nln -s \"$repo\" \"$here\" 2>/dev/null\nexit 0\n"
     );
-    let project = Project::new(&one_part(""), &[("attack.sh", &script)]);
-    project.dirty();
-    let before = project.snapshot();
-    project
-        .score()
-        .args(["run", "s.score", "--allow-dirty"])
-        .assert()
-        .failure();
-    assert_eq!(
-        project.snapshot(),
-        before,
-        "the user's files and repository"
+    let score = one_part("").replace(
+        "  tier complex\n",
+        "  tier complex\n  confinement optional\n",
     );
-    let journal = project.journal();
-    assert!(
-        journal.contains("no longer the directory score made"),
-        "{journal}"
-    );
-    // The run's directory is gone; the link went with it, not its target.
-    assert!(project.root().join("notes.txt").exists());
+    // Confined, the part cannot touch its checkout's parent directory: it
+    // empties its checkout instead, which is a boundary violation (rolled
+    // back). Unconfined (as where Landlock is missing), it replaces the
+    // directory, and the runtime refuses to touch what took its place.
+    for (sandbox, expected) in [
+        (true, "`attack.sh` was deleted"),
+        (false, "no longer the directory score made"),
+    ] {
+        let project = Project::new(&score, &[("attack.sh", &script)]);
+        project.dirty();
+        let before = project.snapshot();
+        let mut cmd = project.score();
+        if !sandbox {
+            cmd.env("SCORE_TEST_NO_SANDBOX", "1");
+        }
+        cmd.args(["run", "s.score", "--allow-dirty"])
+            .assert()
+            .failure();
+        let journal = project.journal();
+        assert!(journal.contains(expected), "{expected}\n{journal}");
+        assert_eq!(
+            project.snapshot(),
+            before,
+            "the user's files and repository (sandbox: {sandbox})"
+        );
+        assert!(project.root().join("notes.txt").exists());
+    }
 }
 
 #[test]
@@ -340,22 +351,45 @@ fn nothing_an_earlier_part_left_helps_a_later_part() {
 #[test]
 fn resume_trusts_the_journal_not_what_a_part_planted() {
     // On its first attempt the part plants a commit with a file outside its
-    // boundary on every ref of its own repository and kills the conductor
-    // (as a crash would); on resume it behaves. Only its honest work is
-    // merged.
+    // boundary on every ref of its own repository, then waits to be killed
+    // with the conductor (a crash); on resume it behaves. Only its honest
+    // work is merged.
     let script = "#!/bin/sh\nmkdir -p p\necho ok > p/out.txt\n\
         if [ \"$SCORE_ATTEMPT\" = 1 ]; then\n\
           echo evil > evil.txt\n\
           git add -A >/dev/null 2>&1\n\
           git -c user.name=x -c user.email=x@x commit -qm planted >/dev/null 2>&1\n\
           planted=$(git rev-parse HEAD)\n\
-          for f in .git/*base* .git/ORIG_HEAD; do echo $planted > $f; done 2>/dev/null\n\
-          kill -9 \"$SCORE_CONDUCTOR_PID\"\n\
-          sleep 5\n\
+          for f in .git/score-base .git/ORIG_HEAD .git/FETCH_HEAD; do echo $planted > $f; done\n\
+          touch .git/PLANTED\n\
+          sleep 60\n\
         fi\n";
     let project = Project::new(&one_part(""), &[("attack.sh", script)]);
     let before = project.snapshot();
-    project.score().args(["run", "s.score"]).assert().failure();
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("score"))
+        .current_dir(project.root())
+        .env_remove("CI")
+        .env("SCORE_SANDBOX_DIR", project.sandboxes.path())
+        .args(["run", "s.score"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (a bounded number of times) for the part to have planted.
+    let planted = || {
+        walk_files(project.sandboxes.path())
+            .iter()
+            .any(|p| p.ends_with("parts/p/.git/PLANTED"))
+    };
+    for _ in 0..600 {
+        if planted() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(planted(), "the part never planted its commit");
+    first.kill().unwrap();
+    first.wait().unwrap();
     project
         .score()
         .args(["run", "s.score", "--resume"])
@@ -365,6 +399,23 @@ fn resume_trusts_the_journal_not_what_a_part_planted() {
     let files = project.files_on(&project.branch());
     assert!(files.contains(&"p/out.txt".to_string()), "{files:?}");
     assert!(!files.contains(&"evil.txt".to_string()), "{files:?}");
+}
+
+/// Every file below `dir`.
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(_) => found.push(path),
+                Err(_) => {}
+            }
+        }
+    }
+    found
 }
 
 /// The directory of a run's checkouts is recorded in the journal.

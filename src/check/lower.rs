@@ -427,6 +427,7 @@ fn lower_agent<'p>(cx: &mut Ctx<'p>, file: FileId, d: &'p AgentDecl, id: AgentId
                 _ => Vec::new(),
             },
             stdin_prompt: settings.one("stdin").and_then(word).is_some(),
+            pass_env: settings.all("pass_env").filter_map(string).collect(),
         },
         "mock" => Provider::Mock {
             latency: settings.one("latency").and_then(duration),
@@ -453,6 +454,15 @@ fn lower_agent<'p>(cx: &mut Ctx<'p>, file: FileId, d: &'p AgentDecl, id: AgentId
         .map(|n| n.min(u32::MAX as u64) as u32);
     agent.price_in = settings.one("price_in").and_then(number);
     agent.price_out = settings.one("price_out").and_then(number);
+    agent.sandbox = crate::model::AgentSandbox {
+        writes: settings.all("writes").filter_map(string).collect(),
+        reads: settings
+            .accepted
+            .iter()
+            .any(|a| a.spec.name == "reads")
+            .then(|| settings.all("reads").filter_map(string).collect()),
+        optional: settings.one("confinement").and_then(word).map(|(w, _)| w) == Some("optional"),
+    };
 }
 
 fn unknown_provider(cx: &Ctx<'_>, file: FileId, provider: &Ident) -> Diagnostic {

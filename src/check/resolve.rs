@@ -351,6 +351,7 @@ fn declare_item(cx: &mut Ctx<'_>, file: FileId, item: &Item, name: &Ident) -> It
                 concurrency: None,
                 price_in: None,
                 price_out: None,
+                sandbox: Default::default(),
             });
             ItemId::Agent(AgentId(m.agents.len() as u32 - 1))
         }

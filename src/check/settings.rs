@@ -475,7 +475,44 @@ const MAX_TOKENS: SettingSpec = spec(
     "max_tokens 8192",
 );
 
-static AGENT_COMMON: &[SettingSpec] = &[TIER, AGENT_CONCURRENCY, PRICE_IN, PRICE_OUT];
+const WRITES: SettingSpec = spec(
+    "writes",
+    Shape::Strings,
+    true,
+    false,
+    "Extra paths the programs of its parts (the agent's and the checks) may write, besides \
+     the part's checkout and its temporary directory; `~` is your home directory.",
+    "writes [\"~/.claude\", \"~/.claude.json\"]",
+);
+const SANDBOX_READS: SettingSpec = spec(
+    "reads",
+    Shape::Strings,
+    true,
+    false,
+    "If given, the only paths the programs of its parts may read besides the checkout, the \
+     temporary directory, what they may write and the system's directories (default: \
+     everything); `~` is your home directory.",
+    "reads [\"~/.config/tool\"]",
+);
+const CONFINEMENT: SettingSpec = spec(
+    "confinement",
+    Shape::Choice(&["required", "optional"]),
+    false,
+    false,
+    "Where Landlock is missing (not Linux, an old kernel): `required` (default) refuses to \
+     run the programs of its parts, `optional` runs them unconfined.",
+    "confinement optional",
+);
+
+static AGENT_COMMON: &[SettingSpec] = &[
+    TIER,
+    AGENT_CONCURRENCY,
+    PRICE_IN,
+    PRICE_OUT,
+    WRITES,
+    SANDBOX_READS,
+    CONFINEMENT,
+];
 
 static OPENAI: &[SettingSpec] = &[
     MODEL,
@@ -494,6 +531,9 @@ static OPENAI: &[SettingSpec] = &[
     AGENT_CONCURRENCY,
     PRICE_IN,
     PRICE_OUT,
+    WRITES,
+    SANDBOX_READS,
+    CONFINEMENT,
 ];
 
 static ANTHROPIC: &[SettingSpec] = &[
@@ -505,6 +545,9 @@ static ANTHROPIC: &[SettingSpec] = &[
     AGENT_CONCURRENCY,
     PRICE_IN,
     PRICE_OUT,
+    WRITES,
+    SANDBOX_READS,
+    CONFINEMENT,
 ];
 
 static COMMAND: &[SettingSpec] = &[
@@ -533,10 +576,22 @@ static COMMAND: &[SettingSpec] = &[
         "`stdin prompt` also writes the prompt to the program's standard input.",
         "stdin prompt",
     ),
+    spec(
+        "pass_env",
+        Shape::Strings,
+        true,
+        false,
+        "Names of environment variables passed through to the program, whose environment is \
+         otherwise scrubbed (their values are masked in everything the runtime stores or prints).",
+        "pass_env [\"ANTHROPIC_API_KEY\"]",
+    ),
     TIER,
     AGENT_CONCURRENCY,
     PRICE_IN,
     PRICE_OUT,
+    WRITES,
+    SANDBOX_READS,
+    CONFINEMENT,
 ];
 
 static MOCK: &[SettingSpec] = &[
@@ -568,6 +623,9 @@ static MOCK: &[SettingSpec] = &[
     AGENT_CONCURRENCY,
     PRICE_IN,
     PRICE_OUT,
+    WRITES,
+    SANDBOX_READS,
+    CONFINEMENT,
 ];
 
 static PART: &[SettingSpec] = &[
@@ -1419,6 +1477,7 @@ mod check_tests {
                 run: vec!["aider".into(), "{prompt_file}".into()],
                 env: vec![("A".into(), "1".into()), ("B-C".into(), "2".into())],
                 stdin_prompt: true,
+                pass_env: vec![],
             }
         );
     }

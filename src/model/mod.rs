@@ -332,6 +332,21 @@ pub struct Agent {
     pub price_in: Option<f64>,
     /// USD per million output tokens.
     pub price_out: Option<f64>,
+    /// `writes`, `reads` and `confinement`: the boundary of the programs
+    /// of its parts.
+    pub sandbox: AgentSandbox,
+}
+
+/// An agent's sandbox settings, as written (see `docs/security.md`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AgentSandbox {
+    /// Extra writable paths (`~` expanded at run time).
+    pub writes: Vec<String>,
+    /// The only readable paths (besides the checkout, the temporary
+    /// directory and the system's); `None`: everything.
+    pub reads: Option<Vec<String>>,
+    /// `confinement optional`: run unconfined where Landlock is missing.
+    pub optional: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -357,6 +372,8 @@ pub enum Provider {
         env: Vec<(String, String)>,
         /// `stdin prompt`: the prompt is also written to the program's stdin.
         stdin_prompt: bool,
+        /// `pass_env`: names of variables passed through to the program.
+        pass_env: Vec<String>,
     },
     Mock {
         latency: Option<Duration>,

@@ -481,10 +481,12 @@ impl<'m> Compiler<'m> {
                 run,
                 env,
                 stdin_prompt,
+                pass_env,
             } => Provider::Command {
                 run: run.clone(),
                 env: env.iter().cloned().collect(),
                 stdin_prompt: *stdin_prompt,
+                pass_env: pass_env.clone(),
             },
             model::Provider::Mock {
                 latency,
@@ -509,6 +511,13 @@ impl<'m> Compiler<'m> {
             price_in: a.price_in,
             price_out: a.price_out,
             doc: a.decl.doc.clone(),
+            writes: a.sandbox.writes.clone(),
+            reads: a.sandbox.reads.clone(),
+            confinement: if a.sandbox.optional {
+                ConfinementMode::Optional
+            } else {
+                ConfinementMode::Required
+            },
             provider,
         }
     }
@@ -1099,6 +1108,7 @@ mod model_tests {
             concurrency: None,
             price_in: None,
             price_out: None,
+            sandbox: Default::default(),
         });
         m.agents.push(model::Agent {
             decl: decl("coder", 0),
@@ -1106,12 +1116,14 @@ mod model_tests {
                 run: vec!["aider".into(), "{prompt_file}".into()],
                 env: vec![],
                 stdin_prompt: false,
+                pass_env: vec![],
             },
             tier: Level::Routine,
             tier_span: None,
             concurrency: Some(2),
             price_in: None,
             price_out: None,
+            sandbox: Default::default(),
         });
         // An agent nobody uses stays out of the plan.
         m.agents.push(model::Agent {
@@ -1126,6 +1138,7 @@ mod model_tests {
             concurrency: None,
             price_in: None,
             price_out: None,
+            sandbox: Default::default(),
         });
 
         let mut model_part = part("model", 0);

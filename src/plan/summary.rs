@@ -413,6 +413,9 @@ pub(crate) mod tests {
                 price_in: None,
                 price_out: None,
                 doc: None,
+                writes: Vec::new(),
+                reads: None,
+                confinement: Default::default(),
                 provider: Provider::Mock {
                     latency_ms: None,
                     fail_rate: None,

@@ -270,6 +270,20 @@ pub struct Agent {
     pub price_in: Option<f64>,
     pub price_out: Option<f64>,
     pub doc: Option<String>,
+    /// Extra paths the programs of its parts may write (see
+    /// `docs/security.md`), as written: `~` is expanded at run time.
+    /// Left out of the JSON when empty.
+    #[serde(default)]
+    pub writes: Vec<String>,
+    /// The only paths the programs of its parts may read besides their
+    /// checkout, their temporary directory and the system's directories;
+    /// `None` (left out of the JSON): everything.
+    #[serde(default)]
+    pub reads: Option<Vec<String>>,
+    /// Whether its programs may run unconfined where Landlock is missing.
+    /// Left out of the JSON when `required`.
+    #[serde(default)]
+    pub confinement: ConfinementMode,
     /// The provider and its own settings; written as `"provider": "openai"`
     /// plus the provider's fields, side by side with the fields above.
     #[serde(flatten)]
@@ -295,9 +309,31 @@ impl Serialize for Agent {
         for (name, value) in common {
             fields.insert(name.to_string(), value.map_err(S::Error::custom)?);
         }
+        // The sandbox settings only when set, so that plans (and task
+        // hashes) of scores without them stay as they were.
+        if !self.writes.is_empty() {
+            fields.insert("writes".into(), Value::from(self.writes.clone()));
+        }
+        if let Some(reads) = &self.reads {
+            fields.insert("reads".into(), Value::from(reads.clone()));
+        }
+        if self.confinement != ConfinementMode::Required {
+            let mode = serde_json::to_value(self.confinement).map_err(S::Error::custom)?;
+            fields.insert("confinement".into(), mode);
+        }
         // Values inside (e.g. `env`) come from BTreeMaps: already sorted.
         fields.serialize(serializer)
     }
+}
+
+/// Where Landlock is missing: refuse to run an agent's programs
+/// (`required`, the default) or run them unconfined (`optional`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfinementMode {
+    #[default]
+    Required,
+    Optional,
 }
 
 /// An agent provider and the settings that only it has.
@@ -329,6 +365,11 @@ pub enum Provider {
         env: BTreeMap<String, String>,
         /// `true` when the prompt is also written to the program's stdin.
         stdin_prompt: bool,
+        /// Names of the runtime's environment variables passed through to
+        /// the program (its environment is otherwise scrubbed). Left out
+        /// of the JSON when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pass_env: Vec<String>,
     },
     /// Built in: answers with values that satisfy the output types.
     Mock {
@@ -525,6 +566,9 @@ mod tests {
             price_in: None,
             price_out: None,
             doc: None,
+            writes: Vec::new(),
+            reads: None,
+            confinement: Default::default(),
             provider: Provider::Mock {
                 latency_ms: Some(5),
                 fail_rate: None,

@@ -58,6 +58,10 @@ pub struct AttemptRequest {
     /// failures): derived from the task's hash and the attempt number, so a
     /// run is reproducible.
     pub seed: u64,
+    /// The boundary of the programs this attempt starts (a command agent's
+    /// program; the part's checks get the same), and the run's redactor,
+    /// which every agent applies to what it writes.
+    pub confinement: super::sandbox::Confinement,
 }
 
 /// The files of one attempt, under `.score/runs/RUN_ID/logs/`. The runtime

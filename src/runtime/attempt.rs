@@ -19,6 +19,7 @@ use super::files::Cached;
 use super::inputs::{fill_prompt, inputs_hash};
 use super::isolation::{Isolation, commit_message, needs_checkout, writes_through_edits};
 use super::journal::{Event, FailureKind};
+use super::sandbox::Confinement;
 use super::verify::{feedback, run_check};
 use crate::plan::{Agent, Budget, Provider, Task};
 use crate::workspace::Checkout;
@@ -114,7 +115,19 @@ async fn attempts(
             break;
         }
         let files = AttemptFiles::new(&shared.logs, &task.id, attempt);
-        let prompt = format!("{base_prompt}{prompt_feedback}");
+        // Feedback quotes what programs printed: never a secret.
+        let prompt = shared
+            .sandbox
+            .redactor
+            .text(&format!("{base_prompt}{prompt_feedback}"))
+            .into_owned();
+        let confinement = match confine(shared, task, agent, checkout.as_ref(), attempt) {
+            Ok(confinement) => confinement,
+            Err(e) => {
+                last = (FailureKind::Setup, e);
+                break;
+            }
+        };
         if writes_prompt_file && let Err(e) = std::fs::write(&files.prompt, &prompt) {
             last = (
                 FailureKind::Setup,
@@ -141,6 +154,7 @@ async fn attempts(
             files,
             timeout: Duration::from_millis(task.timeout_ms),
             seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
+            confinement: confinement.clone(),
         };
         let attempt_started = Instant::now();
         let (mut outcome, usage) = match perform(performer.as_ref(), &request, task).await {
@@ -186,6 +200,7 @@ async fn attempts(
                 attempt,
                 isolation,
                 checkout.as_ref(),
+                &confinement,
             )
             .await
         {
@@ -377,6 +392,35 @@ async fn enforce_boundary(
     }
 }
 
+/// The boundary of attempt `attempt` of `task`'s programs (its agent's
+/// and its checks): its checkout (or, without one, the workspace) and a
+/// private TMPDIR, below the checkout's temporary directory outside the
+/// repository (or, without a checkout, next to the run's logs).
+fn confine(
+    shared: &Shared,
+    task: &Task,
+    agent: &Agent,
+    checkout: Option<&Checkout>,
+    attempt: u32,
+) -> Result<Confinement, String> {
+    match checkout {
+        Some(checkout) => shared.sandbox.attempt(
+            &task.agent,
+            agent,
+            checkout.path(),
+            checkout.tmp_dir(),
+            &attempt.to_string(),
+        ),
+        None => shared.sandbox.attempt(
+            &task.agent,
+            agent,
+            &shared.workspace,
+            &shared.logs.with_file_name("tmp"),
+            &format!("{}.{attempt}", task.id),
+        ),
+    }
+}
+
 /// Verifies an agent's result: it must match the task's result schema,
 /// then the part's checks must pass in `cwd`, one after the other; what
 /// the checks wrote outside the boundary is undone.
@@ -388,6 +432,7 @@ async fn verify(
     attempt: u32,
     isolation: Option<&Isolation>,
     checkout: Option<&Checkout>,
+    confinement: &Confinement,
 ) -> Result<(), Failure> {
     if let Err(why) = shared.validators.validate(&task.result_schema, value) {
         return Err((FailureKind::InvalidOutput, why));
@@ -396,7 +441,7 @@ async fn verify(
         let log = shared
             .logs
             .join(format!("{}.{attempt}.check-{}", task.id, k + 1));
-        let outcome = run_check(check, cwd, &log).await;
+        let outcome = run_check(check, cwd, &log, confinement).await;
         if !outcome.passed {
             return Err((FailureKind::Check, outcome.message));
         }
@@ -520,11 +565,16 @@ async fn reuse(
             }
         }
         None => {
+            let agent = &shared.plan.agents[&task.agent];
+            let confinement = confine(shared, task, agent, None, 0).ok()?;
             for (k, check) in task.checks.iter().enumerate() {
                 let log = shared
                     .logs
                     .join(format!("{}.cache-check-{}", task.id, k + 1));
-                if !run_check(check, &shared.workspace, &log).await.passed {
+                if !run_check(check, &shared.workspace, &log, &confinement)
+                    .await
+                    .passed
+                {
                     return None;
                 }
             }

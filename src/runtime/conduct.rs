@@ -103,6 +103,8 @@ pub struct Conductor {
     /// A part with `approve` does not wait (the approval happens outside
     /// this process: `score task run` under Argo).
     pub approvals_elsewhere: bool,
+    /// The boundary of the programs it starts, and the run's redactor.
+    pub sandbox: Arc<super::sandbox::Policy>,
 }
 
 /// The end of a run, for the report.
@@ -173,6 +175,7 @@ pub(super) struct Shared {
     pub(super) tx: mpsc::UnboundedSender<Msg>,
     pub(super) isolation: Option<Arc<Isolation>>,
     pub(super) approvals_elsewhere: bool,
+    pub(super) sandbox: Arc<super::sandbox::Policy>,
 }
 
 /// A report from a task in flight.
@@ -241,6 +244,7 @@ impl Conductor {
             tx: tx.clone(),
             isolation: self.isolation.clone(),
             approvals_elsewhere: self.approvals_elsewhere,
+            sandbox: self.sandbox.clone(),
         });
         // Spending of earlier invocations of this run counts.
         for state in &self.states {

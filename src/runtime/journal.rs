@@ -256,6 +256,8 @@ pub struct Journal {
     /// Bytes written since the last sync.
     unsynced: bool,
     line: Vec<u8>,
+    /// Masks the run's secrets in every line (see [`Journal::set_redactor`]).
+    redactor: std::sync::Arc<super::redact::Redactor>,
 }
 
 impl Journal {
@@ -277,7 +279,14 @@ impl Journal {
             path: path.to_path_buf(),
             unsynced: false,
             line: Vec::with_capacity(512),
+            redactor: super::redact::Redactor::none(),
         })
+    }
+
+    /// Every line appended from now on has the secrets of `redactor`
+    /// masked (in any encoding), whatever the event carries.
+    pub fn set_redactor(&mut self, redactor: std::sync::Arc<super::redact::Redactor>) {
+        self.redactor = redactor;
     }
 
     pub fn path(&self) -> &Path {
@@ -291,6 +300,9 @@ impl Journal {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)?;
         self.line.push(b'\n');
+        if let std::borrow::Cow::Owned(masked) = self.redactor.json_line(&self.line) {
+            self.line = masked;
+        }
         self.file.write_all(&self.line)?;
         self.unsynced = true;
         Ok(())

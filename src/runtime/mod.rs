@@ -23,7 +23,9 @@ pub mod journal;
 pub mod lock;
 pub mod process;
 pub mod progress;
+pub mod redact;
 pub mod report;
+pub mod sandbox;
 pub mod scheduler;
 pub mod select;
 pub mod task;
@@ -89,8 +91,11 @@ pub struct Prepared {
     pub plan: Plan,
     pub score_inputs: BTreeMap<String, Value>,
     pub performers: HashMap<String, Arc<dyn Performer>>,
-    /// Things worth saying before the run (an agent below a part's tier).
+    /// Things worth saying before the run (an agent below a part's tier;
+    /// what confines programs here, when something is missing).
     pub warnings: Vec<String>,
+    /// The boundary of the programs the run starts, and its redactor.
+    pub sandbox: Arc<sandbox::Policy>,
 }
 
 /// Applies `--agent` and `--only`, reads the score's inputs and makes the
@@ -100,7 +105,7 @@ pub fn prepare(
     options: &RunOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, String> {
-    let warnings = select::override_agents(&mut plan, &options.agents)?;
+    let mut warnings = select::override_agents(&mut plan, &options.agents)?;
     select::only(&mut plan, &options.only)?;
     let score_inputs = inputs::score_inputs(&plan, &options.inputs, &options.input_base)?;
     let mut performers = HashMap::new();
@@ -128,11 +133,62 @@ pub fn prepare(
     if !problems.is_empty() {
         return Err(problems.join("\n"));
     }
+    let sandbox = Arc::new(sandbox::Policy::new(&plan, options.in_place, env));
+    // What confines programs here, said once per run when something is
+    // missing; a required confinement that cannot be had stops the run
+    // before it starts.
+    let runs_programs: std::collections::BTreeSet<&str> = plan
+        .tasks
+        .iter()
+        .filter(|t| !options.done.contains_key(&t.id))
+        .filter(|t| {
+            !t.checks.is_empty()
+                || matches!(plan.agents[&t.agent].provider, Provider::Command { .. })
+        })
+        .map(|t| t.agent.as_str())
+        .collect();
+    if !runs_programs.is_empty() {
+        let support = sandbox::support();
+        if support.landlock_abi.is_none() && !options.in_place {
+            let required: Vec<&str> = runs_programs
+                .iter()
+                .copied()
+                .filter(|id| plan.agents[*id].confinement == crate::plan::ConfinementMode::Required)
+                .collect();
+            if !required.is_empty() {
+                return Err(format!(
+                    "this system has no Landlock (Linux 5.13 or later, with Landlock enabled), so \
+                     the programs of {} cannot be confined to their checkouts; add \
+                     `confinement optional` to {} to run them unconfined, or trust every command \
+                     with `--in-place` (see docs/security.md)",
+                    quoted_agents(&required),
+                    if required.len() == 1 {
+                        "that agent"
+                    } else {
+                        "those agents"
+                    }
+                ));
+            }
+            warnings.push(format!(
+                "this system has no Landlock: the programs of {} run unconfined (they can write \
+                 wherever you can); see docs/security.md",
+                quoted_agents(&runs_programs.iter().copied().collect::<Vec<_>>())
+            ));
+        }
+        if support.pid_namespace == sandbox::PidNamespace::Missing {
+            warnings.push(
+                "this system lets the runtime create no PID namespace: a process an agent or a \
+                 check starts in a session of its own (`setsid`) may outlive its attempt"
+                    .to_string(),
+            );
+        }
+    }
     Ok(Prepared {
         plan,
         score_inputs,
         performers,
         warnings,
+        sandbox,
     })
 }
 
@@ -199,6 +255,16 @@ pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
     out
 }
 
+/// "agent `a`", "agents `a`, `b`".
+fn quoted_agents(ids: &[&str]) -> String {
+    let list: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+    format!(
+        "agent{} {}",
+        if ids.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    )
+}
+
 fn shell_words(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
@@ -238,10 +304,24 @@ pub struct Finished {
     pub branch: Option<String>,
     /// What `--merge` did.
     pub merged: Option<Result<String, String>>,
+    /// The run's redactor (the report goes through it).
+    pub redactor: Arc<redact::Redactor>,
 }
 
 /// Runs a prepared plan in `ctx.workspace`: a new run, or `--resume`.
+/// Its error, if any, has the run's secrets masked.
 pub async fn run(
+    prepared: Prepared,
+    options: &RunOptions,
+    ctx: &RunContext,
+) -> Result<Finished, String> {
+    let redactor = prepared.sandbox.redactor.clone();
+    run_prepared(prepared, options, ctx)
+        .await
+        .map_err(|e| redactor.text(&e).into_owned())
+}
+
+async fn run_prepared(
     prepared: Prepared,
     options: &RunOptions,
     ctx: &RunContext,
@@ -299,6 +379,7 @@ pub async fn run(
         plan,
         score_inputs,
         performers,
+        sandbox,
         ..
     } = prepared;
     // Worktrees, when any part can change files.
@@ -362,11 +443,13 @@ pub async fn run(
     }
     let mut journal = Journal::open(&run.events())
         .map_err(|e| format!("cannot open the journal `{}`: {e}", run.events().display()))?;
+    journal.set_redactor(sandbox.redactor.clone());
     let done = states.iter().filter(|s| s.status == Status::Done).count();
     let progress = progress::Progress::new(ctx.mode, plan.tasks.len(), done);
     let checkouts = isolation
         .as_ref()
         .map(|i| i.sandbox_dir().display().to_string());
+    progress.set_redactor(sandbox.redactor.clone());
     let first = if options.resume.is_some() {
         Event::RunResumed {
             run: run_id.clone(),
@@ -416,6 +499,7 @@ pub async fn run(
         files: files::FileWriter::start(),
         isolation: isolation.clone(),
         approvals_elsewhere: options.approvals_elsewhere,
+        sandbox: sandbox.clone(),
     };
     let outcome = conductor.conduct().await?;
     let mut merged = None;
@@ -439,6 +523,7 @@ pub async fn run(
         leftovers_stopped,
         branch,
         merged,
+        redactor: sandbox.redactor.clone(),
     })
 }
 

@@ -1,10 +1,18 @@
 //! Child processes that can be stopped as a whole: commands agents run and
 //! the `ensures` checks.
 //!
-//! Each child leads its own process group, so that a timeout or a cancel
-//! kills what it started too (a coding agent's shell, its test runner).
-//! The group is killed when the future running it is dropped: timeouts and
-//! Ctrl-C are implemented by dropping, everywhere in the runtime.
+//! Every program starts inside the boundary of [`super::sandbox`]: an
+//! explicit environment (nothing is inherited), a PID namespace of its own
+//! where the machine allows (everything it starts dies with it, `setsid` or
+//! not), and, when the spec has filesystem rules, Landlock. When it has
+//! ended, its stdout and stderr files are rewritten with the run's secrets
+//! masked, before anything reads them.
+//!
+//! Each child also leads its own process group, so that a timeout or a
+//! cancel kills what it started too (a coding agent's shell, its test
+//! runner), namespace or not. The group is killed when the future running
+//! it is dropped: timeouts and Ctrl-C are implemented by dropping,
+//! everywhere in the runtime.
 //!
 //! A `score` process killed with SIGKILL cannot do that: its children run
 //! on, orphaned, in worktrees the next invocation is about to reuse. So
@@ -13,18 +21,24 @@
 //! turn, and [`stop_leftovers`] finds them all by that mark when a stale
 //! lock is taken over.
 
+use super::redact::Redactor;
+use super::sandbox::{ChildSetup, FsRules};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 
-/// A command to run.
-#[derive(Clone, Debug, Default)]
+/// A command to run. Its `Debug` shows the names of its environment
+/// variables, never their values (keys passed through are among them).
+#[derive(Clone, Default)]
 pub struct ProcessSpec {
     /// Program and arguments; never passed through a shell.
     pub argv: Vec<String>,
     pub cwd: PathBuf,
-    /// Added to (or replacing in) the inherited environment.
+    /// The program's whole environment: nothing is inherited (see
+    /// [`super::sandbox::base_environment`]). A later entry wins over an
+    /// earlier one of the same name.
     pub env: Vec<(String, String)>,
     /// Written to the child's standard input, which is then closed. `None`:
     /// the child's stdin is empty (`/dev/null`).
@@ -32,6 +46,24 @@ pub struct ProcessSpec {
     /// Where standard output and error go (created or truncated).
     pub stdout: PathBuf,
     pub stderr: PathBuf,
+    /// Landlock rules; `None`: the filesystem is not confined.
+    pub fs: Option<FsRules>,
+    /// Masks secrets in `stdout` and `stderr` once the program has ended.
+    pub redactor: Arc<Redactor>,
+}
+
+impl std::fmt::Debug for ProcessSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ProcessSpec")
+            .field("argv", &self.argv)
+            .field("cwd", &self.cwd)
+            .field("env", &names)
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .field("fs", &self.fs)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How a child ended.
@@ -76,6 +108,9 @@ pub enum SpawnError {
     },
     /// A log file could not be created, or waiting failed.
     Io(std::io::Error),
+    /// The program cannot be confined as asked (no Landlock, and the
+    /// confinement is required).
+    Sandbox(String),
 }
 
 impl std::fmt::Display for SpawnError {
@@ -91,14 +126,18 @@ impl std::fmt::Display for SpawnError {
             }
             SpawnError::Program { program, error } => write!(f, "cannot run `{program}`: {error}"),
             SpawnError::Io(error) => write!(f, "{error}"),
+            SpawnError::Sandbox(why) => f.write_str(why),
         }
     }
 }
 
 /// Kills the child's whole process group when dropped, unless it has been
-/// reaped already.
+/// reaped already; then masks the secrets in its output files (a program
+/// stopped by a timeout may have printed one too).
 struct GroupGuard {
     pgid: Option<i32>,
+    redactor: Arc<Redactor>,
+    files: [PathBuf; 2],
 }
 
 impl GroupGuard {
@@ -111,8 +150,43 @@ impl Drop for GroupGuard {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid {
             kill_group(pgid);
+            if !self.redactor.is_empty() {
+                // Nothing may write the files while they are rewritten:
+                // wait (briefly) for the group to be gone. Its PID 1, when
+                // there is a namespace, is gone only once everything in the
+                // namespace is.
+                let deadline = Instant::now() + Duration::from_millis(500);
+                while Instant::now() < deadline && group_alive(pgid) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                for path in &self.files {
+                    let _ = self.redactor.file(path);
+                }
+            }
         }
     }
+}
+
+/// Whether a process of group `pgid` is still running (not a zombie).
+fn group_alive(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.file_name().to_str().is_some_and(|name| {
+            name.bytes().all(|b| b.is_ascii_digit())
+                && std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
+                    // `pid (command) state ppid pgrp ...`
+                    let mut fields = stat
+                        .rsplit_once(')')
+                        .map_or("", |(_, rest)| rest)
+                        .split_whitespace();
+                    let state = fields.next().unwrap_or("Z");
+                    let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
+                    pgrp == Some(pgid) && !matches!(state, "Z" | "X" | "x")
+                })
+        })
+    })
 }
 
 /// SIGKILL to every process of group `pgid`.
@@ -135,12 +209,20 @@ pub async fn run(spec: &ProcessSpec) -> Result<Exit, SpawnError> {
             error: std::io::Error::new(std::io::ErrorKind::InvalidInput, "the command is empty"),
         });
     };
+    let resolved = spec
+        .fs
+        .as_ref()
+        .filter(|fs| fs.reads.is_some())
+        .and_then(|_| resolve_program(program, &spec.env));
+    let setup = ChildSetup::new(spec.fs.as_ref(), resolved.as_deref())
+        .map_err(|e| SpawnError::Sandbox(e.to_string()))?;
     let stdout = std::fs::File::create(&spec.stdout).map_err(SpawnError::Io)?;
     let stderr = std::fs::File::create(&spec.stderr).map_err(SpawnError::Io)?;
     let mut command = tokio::process::Command::new(program);
     command
         .args(args)
         .current_dir(&spec.cwd)
+        .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .env(CONDUCTOR_ENV, std::process::id().to_string())
         .stdin(if spec.stdin.is_some() {
@@ -152,12 +234,19 @@ pub async fn run(spec: &ProcessSpec) -> Result<Exit, SpawnError> {
         .stderr(Stdio::from(stderr))
         .process_group(0)
         .kill_on_drop(true);
+    // SAFETY: `apply` makes only async-signal-safe calls and allocates
+    // nothing (everything was prepared above, in the parent).
+    unsafe {
+        command.pre_exec(move || setup.apply());
+    }
     let mut child = command.spawn().map_err(|error| SpawnError::Program {
         program: program.clone(),
         error,
     })?;
     let mut guard = GroupGuard {
         pgid: child.id().map(|id| id as i32),
+        redactor: spec.redactor.clone(),
+        files: [spec.stdout.clone(), spec.stderr.clone()],
     };
     if let (Some(bytes), Some(mut stdin)) = (&spec.stdin, child.stdin.take()) {
         // A child that does not read its input closes the pipe: not an error.
@@ -172,7 +261,22 @@ pub async fn run(spec: &ProcessSpec) -> Result<Exit, SpawnError> {
         kill_group(pgid);
     }
     guard.disarm();
+    for path in [&spec.stdout, &spec.stderr] {
+        spec.redactor.file(path).map_err(SpawnError::Io)?;
+    }
     Ok(Exit::from_status(status))
+}
+
+/// The file `program` names, looked up in the `PATH` of `env` as `execvp`
+/// would (to let it be read when the agent declares `reads`).
+fn resolve_program(program: &str, env: &[(String, String)]) -> Option<PathBuf> {
+    if program.contains('/') {
+        return Some(PathBuf::from(program));
+    }
+    let path = env.iter().rev().find(|(k, _)| k == "PATH")?;
+    std::env::split_paths(&path.1)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 /// The environment variable by which every child of the runtime (and its
@@ -271,10 +375,15 @@ mod tests {
         ProcessSpec {
             argv: argv.iter().map(|s| s.to_string()).collect(),
             cwd: dir.to_path_buf(),
-            env: vec![("SCORE_TEST_VAR".into(), "hello".into())],
+            env: vec![
+                ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+                ("SCORE_TEST_VAR".into(), "hello".into()),
+            ],
             stdin: None,
             stdout: dir.join("out"),
             stderr: dir.join("err"),
+            fs: None,
+            redactor: Redactor::none(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! (`--events json`) for tools.
 
 use super::journal::{Event, Record};
+use super::redact::Redactor;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -46,6 +47,8 @@ struct Inner {
     multi: Option<MultiProgress>,
     overall: Option<ProgressBar>,
     running: HashMap<String, ProgressBar>,
+    /// Masks the run's secrets in every line shown.
+    redactor: Arc<Redactor>,
 }
 
 impl Progress {
@@ -76,8 +79,15 @@ impl Progress {
                 multi,
                 overall,
                 running: HashMap::new(),
+                redactor: Redactor::none(),
             })),
         }
+    }
+
+    /// Every line shown from now on has the secrets of `redactor` masked
+    /// (JSON lines come from the journal, masked already).
+    pub fn set_redactor(&self, redactor: Arc<Redactor>) {
+        self.lock().redactor = redactor;
     }
 
     pub fn mode(&self) -> Mode {
@@ -99,7 +109,7 @@ impl Progress {
             }
             Mode::Plain => {
                 if let Some(text) = inner.describe(&record.event) {
-                    eprintln!("{text}");
+                    eprintln!("{}", inner.redactor.text(&text));
                 }
             }
             Mode::Bars => inner.bars(&record.event),
@@ -279,7 +289,7 @@ impl Inner {
                 let _ = multi.println(format!(
                     "    attempt {attempt} of {task} failed ({}): {}",
                     kind.as_str(),
-                    first_line(message)
+                    self.redactor.text(first_line(message))
                 ));
             }
             _ => {
@@ -290,7 +300,7 @@ impl Inner {
                         .split_once("] ")
                         .map_or(text.as_str(), |(_, w)| w)
                         .to_string();
-                    let _ = multi.println(format!("    {words}"));
+                    let _ = multi.println(format!("    {}", self.redactor.text(&words)));
                 }
                 if matches!(
                     event,

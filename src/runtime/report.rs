@@ -195,7 +195,8 @@ pub fn render(finished: &Finished, file: &str, cwd: &Path) -> String {
             );
         }
     }
-    out
+    // Failure messages quote what programs printed: no secret in them.
+    finished.redactor.text(&out).into_owned()
 }
 
 fn shown(path: &Path, cwd: &Path) -> String {

@@ -14,6 +14,9 @@ pub fn builtin_mock() -> Agent {
         price_in: None,
         price_out: None,
         doc: Some("The built-in mock agent: well-typed values, no network.".into()),
+        writes: Vec::new(),
+        reads: None,
+        confinement: Default::default(),
         provider: Provider::Mock {
             latency_ms: None,
             fail_rate: None,

@@ -2,8 +2,14 @@
 //! object that matches the task's result schema and every `ensures` check
 //! passes. Each failure is described in words meant for the agent: they
 //! are fed back to it on the next attempt.
+//!
+//! Checks run code the agent wrote: they run under the same confinement
+//! as the agent's own program (the part's checkout, its private `TMPDIR`,
+//! the agent's `writes` and `reads`) with the scrubbed environment, but
+//! without the agent's `pass_env` variables: a check needs no API key.
 
 use super::process::{self, ProcessSpec};
+use super::sandbox::Confinement;
 use crate::plan::CheckRun;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -70,9 +76,14 @@ pub struct CheckOutcome {
     pub duration: Duration,
 }
 
-/// Runs `check` in `workspace`, its output going to `log_prefix.stdout` and
-/// `.stderr`.
-pub async fn run_check(check: &CheckRun, workspace: &Path, log_prefix: &Path) -> CheckOutcome {
+/// Runs `check` in `workspace` under `confinement`, its output going to
+/// `log_prefix.stdout` and `.stderr` (secrets masked).
+pub async fn run_check(
+    check: &CheckRun,
+    workspace: &Path,
+    log_prefix: &Path,
+    confinement: &Confinement,
+) -> CheckOutcome {
     let with = |suffix: &str| -> PathBuf {
         let mut p = log_prefix.as_os_str().to_owned();
         p.push(suffix);
@@ -81,10 +92,12 @@ pub async fn run_check(check: &CheckRun, workspace: &Path, log_prefix: &Path) ->
     let spec = ProcessSpec {
         argv: check.argv.clone(),
         cwd: workspace.to_path_buf(),
-        env: Vec::new(),
+        env: confinement.env.clone(),
         stdin: None,
         stdout: with(".stdout"),
         stderr: with(".stderr"),
+        fs: confinement.fs.clone(),
+        redactor: confinement.redactor.clone(),
     };
     let started = Instant::now();
     let timeout = Duration::from_millis(check.timeout_ms);
@@ -178,18 +191,20 @@ mod tests {
     async fn checks_pass_fail_and_time_out() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().join("c");
-        let ok = run_check(&check("test -d .", 5000), dir.path(), &logs).await;
+        let c = Confinement::default();
+        let ok = run_check(&check("test -d .", 5000), dir.path(), &logs, &c).await;
         assert!(ok.passed);
         let bad = run_check(
             &check("echo broken thing >&2; exit 4", 5000),
             dir.path(),
             &logs,
+            &c,
         )
         .await;
         assert!(!bad.passed);
         assert!(bad.message.contains("exit status 4"), "{}", bad.message);
         assert!(bad.message.contains("broken thing"), "{}", bad.message);
-        let slow = run_check(&check("sleep 5", 100), dir.path(), &logs).await;
+        let slow = run_check(&check("sleep 5", 100), dir.path(), &logs, &c).await;
         assert!(!slow.passed);
         assert!(
             slow.message.contains("did not finish within 100ms"),

@@ -17,6 +17,11 @@
 //! | `SCORE_ATTEMPT` | the attempt number, from 1 |
 //! | `SCORE_CONDUCTOR_PID` | the `score` process (see [`crate::runtime::process`]) |
 //!
+//! Nothing else is inherited: the program gets the scrubbed environment of
+//! [`crate::runtime::sandbox`] (`PATH`, `HOME`, `LANG`, `LC_*`, `TERM`,
+//! `USER`, a private `TMPDIR`), the agent's `pass_env` variables and its
+//! `env`, and runs under the attempt's confinement.
+//!
 //! The result is, in this order of preference: the JSON object written to
 //! `$SCORE_OUTPUT`; the last JSON object on standard output (see
 //! [`super::extract`]); `{}` for a task without outputs. A program that
@@ -79,13 +84,13 @@ impl CommandAgent {
                 _ => arg.clone(),
             })
             .collect();
-        // The agent's own variables first, so that the ones the runtime
-        // sets cannot be overridden by mistake.
-        let mut env: Vec<(String, String)> = self
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        // The environment is an allow-list (see `runtime::sandbox`): the
+        // scrubbed base, the variables the agent passes through, the
+        // agent's own, then the runtime's, which nothing overrides.
+        let confinement = &request.confinement;
+        let mut env: Vec<(String, String)> = confinement.env.clone();
+        env.extend(confinement.pass_env.iter().cloned());
+        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env.extend([
             ("SCORE_OUTPUT".into(), path(&request.files.output)),
             ("SCORE_TASK".into(), request.task.clone()),
@@ -93,6 +98,15 @@ impl CommandAgent {
             ("SCORE_PROMPT_FILE".into(), path(&request.files.prompt)),
             ("SCORE_WORKSPACE".into(), path(&request.workspace)),
         ]);
+        // The program may write its result file and read its prompt, which
+        // are in the run's logs, outside its checkout.
+        let fs = confinement.fs.clone().map(|mut fs| {
+            fs.writes.push(request.files.output.clone());
+            if let Some(reads) = &mut fs.reads {
+                reads.push(request.files.prompt.clone());
+            }
+            fs
+        });
         ProcessSpec {
             argv,
             cwd: request.workspace.clone(),
@@ -102,6 +116,8 @@ impl CommandAgent {
                 .then(|| request.prompt.as_bytes().to_vec()),
             stdout: request.files.stdout.clone(),
             stderr: request.files.stderr.clone(),
+            fs,
+            redactor: confinement.redactor.clone(),
         }
     }
 
@@ -125,16 +141,34 @@ impl CommandAgent {
             });
         }
         // A result left by an earlier run of the same attempt must not be
-        // taken for this one's.
-        let _ = std::fs::remove_file(&request.files.output);
+        // taken for this one's. The file exists, empty, so that a confined
+        // program may be allowed to write it (an empty file is no result).
+        if let Err(error) = std::fs::write(&request.files.output, b"") {
+            return Err(AgentError::Setup {
+                message: format!(
+                    "cannot create the result file `{}`: {error}",
+                    request.files.output.display()
+                ),
+            });
+        }
         let exit = process::run(&self.spec(request))
             .await
             .map_err(|error| AgentError::Setup {
                 message: match error {
                     SpawnError::Io(error) => format!("cannot run `{program}`: {error}"),
+                    SpawnError::Sandbox(why) => format!("cannot run `{program}`: {why}"),
                     error => error.to_string(),
                 },
             })?;
+        // What it wrote as its result is stored and passed on: no secret in it.
+        if let Err(error) = request.confinement.redactor.file(&request.files.output) {
+            return Err(AgentError::Setup {
+                message: format!(
+                    "cannot mask secrets in `{}`: {error}",
+                    request.files.output.display()
+                ),
+            });
+        }
         if !exit.success() {
             return Err(AgentError::Failed {
                 message: self.failure(exit, request),
@@ -283,6 +317,7 @@ mod tests {
             files,
             timeout: Duration::from_secs(30),
             seed: 1,
+            confinement: Default::default(),
         };
         Setup { dir, request }
     }

@@ -19,10 +19,12 @@
 use super::Secret;
 use super::extract::extract_result;
 use crate::runtime::agent::{AgentError, AttemptRequest};
+use crate::runtime::redact::Redactor;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 use serde_json::{Value, json};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The variable that sets [`RetryPolicy::retries`].
@@ -138,6 +140,9 @@ pub struct Post<'a> {
     pub key_env: Option<&'a str>,
     /// The attempt's `transcript` file.
     pub transcript: &'a Path,
+    /// Masks the run's secrets and the key, in every encoding, in
+    /// everything written or returned.
+    pub redactor: Arc<Redactor>,
     /// The attempt's timeout: no backoff is started that would end after it.
     pub budget: Duration,
     /// Varies the jitter between tasks.
@@ -161,6 +166,7 @@ impl<'a> Post<'a> {
             key: key.0,
             key_env: key.1,
             transcript: &attempt.files.transcript,
+            redactor: (attempt.confinement.redactor).including(key.0.map(Secret::expose)),
             budget: attempt.timeout,
             seed: attempt.seed,
         }
@@ -312,9 +318,9 @@ impl HttpClient {
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
-                let problem = redact(&describe(&e, self.policy.request_timeout), post.key);
+                let problem = redact(&describe(&e, self.policy.request_timeout), post);
                 entry.error = Some(problem.clone());
-                entry.append(post.transcript).await;
+                entry.append(post.transcript, &post.redactor).await;
                 return Outcome::Retry {
                     problem,
                     retry_after: None,
@@ -337,17 +343,17 @@ impl HttpClient {
                         "HTTP {status}, then the body broke off: {}",
                         describe(&e, self.policy.request_timeout)
                     ),
-                    post.key,
+                    post,
                 );
                 entry.error = Some(problem.clone());
-                entry.append(post.transcript).await;
+                entry.append(post.transcript, &post.redactor).await;
                 return Outcome::Retry {
                     problem,
                     retry_after,
                 };
             }
         };
-        let text = redact(&String::from_utf8_lossy(&bytes), post.key);
+        let text = redact(&String::from_utf8_lossy(&bytes), post);
         let parsed = serde_json::from_str::<Value>(&text);
         entry.response = Some(match &parsed {
             Ok(value) => value.clone(),
@@ -367,7 +373,7 @@ impl HttpClient {
             Outcome::Retry { problem, .. } => entry.error = Some(problem.clone()),
             Outcome::Fatal(error) => entry.error = Some(error.to_string()),
         }
-        entry.append(post.transcript).await;
+        entry.append(post.transcript, &post.redactor).await;
         outcome
     }
 }
@@ -488,7 +494,7 @@ impl Entry<'_> {
     /// Append the line. A transcript is a record for the user, not part of
     /// the work: failing to write it must not fail a request that has
     /// already been paid for, so errors are ignored.
-    async fn append(&self, path: &Path) {
+    async fn append(&self, path: &Path, redactor: &Redactor) {
         use tokio::io::AsyncWriteExt;
         let mut line = json!({
             "exchange": self.number,
@@ -501,24 +507,25 @@ impl Entry<'_> {
         })
         .to_string();
         line.push('\n');
+        // The request carries the prompt, masked already; the response is
+        // the server's, and may quote anything back.
+        let line = redactor.json_line(line.as_bytes());
         let file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .await;
         if let Ok(mut file) = file {
-            let _ = file.write_all(line.as_bytes()).await;
+            let _ = file.write_all(&line).await;
             let _ = file.flush().await;
         }
     }
 }
 
-/// `text` with every occurrence of the key replaced by `***`.
-fn redact(text: &str, key: Option<&Secret>) -> String {
-    match key {
-        Some(key) if !key.expose().is_empty() => text.replace(key.expose(), "***"),
-        _ => text.to_string(),
-    }
+/// `text` with every form of the key and of the run's other secrets
+/// masked (see [`Redactor`]).
+fn redact(text: &str, post: &Post<'_>) -> String {
+    post.redactor.text(text).into_owned()
 }
 
 /// The error message in an error body: OpenAI and Anthropic both send
@@ -823,13 +830,16 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_scrubbed() {
-        let key = Secret::new("sk-123".into());
+    fn keys_are_scrubbed_in_every_encoding() {
+        let key = Secret::new("sk-123/456".into());
+        let body = json!({});
+        let mut post = post("http://x", &body, Path::new("t"), Duration::from_secs(1));
+        assert_eq!(redact("bad key sk-123/456", &post), "bad key sk-123/456");
+        post.redactor = Redactor::none().including([key.expose()]);
         assert_eq!(
-            redact("bad key sk-123 (sk-123)", Some(&key)),
-            "bad key *** (***)"
+            redact("bad key sk-123/456 (\"sk-123\\/456\", sk-123%2F456)", &post),
+            "bad key *** (\"***\", ***)"
         );
-        assert_eq!(redact("sk-123", None), "sk-123");
     }
 
     #[test]
@@ -869,6 +879,7 @@ mod tests {
             key: None,
             key_env: None,
             transcript,
+            redactor: Redactor::none(),
             budget,
             seed: 0,
         }

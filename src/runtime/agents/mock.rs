@@ -136,6 +136,7 @@ mod tests {
             files: AttemptFiles::new(Path::new("/nonexistent/logs"), "store", 1),
             timeout: Duration::from_secs(1),
             seed,
+            confinement: Default::default(),
         }
     }
 

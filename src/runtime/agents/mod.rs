@@ -80,6 +80,7 @@ pub fn performer(
             run,
             env,
             stdin_prompt,
+            ..
         } => Arc::new(command::CommandAgent::new(
             run.clone(),
             env.clone(),
@@ -134,6 +135,9 @@ mod tests {
             price_in: None,
             price_out: None,
             doc: None,
+            writes: Vec::new(),
+            reads: None,
+            confinement: Default::default(),
             provider: Provider::Openai {
                 model: "m".into(),
                 endpoint: "http://127.0.0.1:9/v1".into(),

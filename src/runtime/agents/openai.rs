@@ -258,6 +258,7 @@ mod tests {
             files: AttemptFiles::new(Path::new("/logs"), "t", 1),
             timeout: Duration::from_secs(60),
             seed: 1,
+            confinement: Default::default(),
         }
     }
 
