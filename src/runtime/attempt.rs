@@ -196,11 +196,13 @@ async fn attempts(
                 shared,
                 task,
                 value,
-                &cwd,
                 attempt,
-                isolation,
-                checkout.as_ref(),
-                &confinement,
+                Place {
+                    cwd: &cwd,
+                    isolation,
+                    checkout: checkout.as_ref(),
+                    confinement: &confinement,
+                },
             )
             .await
         {
@@ -421,6 +423,16 @@ fn confine(
     }
 }
 
+/// Where an attempt's programs run: the working directory, the checkout
+/// (with the isolation it belongs to) and the confinement.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    cwd: &'a Path,
+    isolation: Option<&'a Isolation>,
+    checkout: Option<&'a Checkout>,
+    confinement: &'a Confinement,
+}
+
 /// Verifies an agent's result: it must match the task's result schema,
 /// then the part's checks must pass in `cwd`, one after the other; what
 /// the checks wrote outside the boundary is undone.
@@ -428,12 +440,15 @@ async fn verify(
     shared: &Shared,
     task: &Task,
     value: &Value,
-    cwd: &Path,
     attempt: u32,
-    isolation: Option<&Isolation>,
-    checkout: Option<&Checkout>,
-    confinement: &Confinement,
+    place: Place<'_>,
 ) -> Result<(), Failure> {
+    let Place {
+        cwd,
+        isolation,
+        checkout,
+        confinement,
+    } = place;
     if let Err(why) = shared.validators.validate(&task.result_schema, value) {
         return Err((FailureKind::InvalidOutput, why));
     }
