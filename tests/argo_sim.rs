@@ -10,10 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "support/runs.rs"]
-mod runs;
-#[allow(unused_imports)]
-use runs::*;
+mod support;
+
+use support::runs::*;
 
 fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Value {
     use yaml_rust2::Yaml;

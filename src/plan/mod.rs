@@ -9,6 +9,8 @@
 //! Schema in `schemas/score-plan-1.json`.
 
 pub mod compile;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod hash;
 pub mod prompt;
 pub mod schedule;

@@ -517,18 +517,11 @@ mod tests {
 
     #[test]
     fn agent_provider_is_flattened_beside_common_fields() {
-        let agent = Agent {
-            tier: Complexity::Complex,
-            concurrency: None,
-            price_in: None,
-            price_out: None,
-            doc: None,
-            provider: Provider::Mock {
-                latency_ms: Some(5),
-                fail_rate: None,
-                seed: None,
-            },
-        };
+        let agent = crate::plan::fixtures::agent(Provider::Mock {
+            latency_ms: Some(5),
+            fail_rate: None,
+            seed: None,
+        });
         let v = serde_json::to_value(&agent).unwrap();
         assert_eq!(v["provider"], "mock");
         assert_eq!(v["tier"], "complex");
