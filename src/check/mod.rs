@@ -25,14 +25,13 @@ mod agents;
 mod bindings;
 pub mod boundaries;
 mod coverage;
-mod lower;
+mod elaborate;
 mod order;
 mod resolve;
 pub mod settings;
-pub(crate) mod suggest;
 mod types;
 
-use crate::diagnostics::{self, Code, Diagnostic};
+use crate::diagnostics::{self, Code, Diagnostic, suggest};
 use crate::model::{
     AgentId, CheckId, ContractId, Decl, EnumId, IntentId, Model, PartId, Reference, SymbolId,
     SymbolKind, TypeId,
@@ -123,7 +122,7 @@ pub(crate) struct Ctx<'p> {
     /// The score's `default_agent`.
     pub default_agent: Resolution<AgentId>,
     /// Per part, what later phases need from its declaration.
-    pub parts: Vec<lower::PartWork<'p>>,
+    pub parts: Vec<elaborate::PartWork<'p>>,
     /// The symbol of each module imported somewhere.
     pub module_symbols: HashMap<FileId, SymbolId>,
     /// Orderings found while binding inputs: (source, consumer, binding).
@@ -243,7 +242,7 @@ pub fn check(program: &crate::syntax::Program) -> Checked {
 pub(crate) fn check_input(input: &Input<'_>) -> Checked {
     let mut cx = Ctx::new(input);
     resolve::declare(&mut cx);
-    lower::lower(&mut cx);
+    elaborate::lower(&mut cx);
     types::record_cycles(&mut cx);
     bindings::interfaces(&mut cx);
     bindings::bind(&mut cx);

@@ -25,7 +25,6 @@ pub mod progress;
 pub mod report;
 pub mod select;
 pub mod task;
-pub mod values;
 pub mod verify;
 
 use crate::plan::{Plan, Provider};

@@ -13,6 +13,7 @@ pub mod command;
 pub mod extract;
 pub mod http;
 pub mod mock;
+mod mock_values;
 pub mod openai;
 mod timer;
 
