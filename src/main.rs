@@ -632,7 +632,7 @@ fn merge(
 ) -> miette::Result<ExitCode> {
     let plan = read_plan(plan).map_err(|e| miette!("{e}"))?;
     let cwd = std::env::current_dir().into_diagnostic()?;
-    match score::runtime::task::merge_parts(&plan, run, repo, base, &cwd) {
+    match score::runtime::merge::merge_parts(&plan, run, repo, base, &cwd) {
         Ok(report) => {
             println!(
                 "merged {} part{} into `{}`{}",

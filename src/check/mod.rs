@@ -6,9 +6,10 @@
 //!
 //! 1. `resolve`: a symbol table per file (declarations and imports),
 //!    duplicates (E0102), name resolution with did-you-mean (E0101).
-//! 2. [`settings`] (called while lowering each declaration in `lower`): the
-//!    schema of settings, unknown or ill-typed settings (E0104), missing
-//!    required ones (E0105), unknown providers (E0502).
+//! 2. [`settings`] (called while `elaborate` turns each declaration into
+//!    its part of the model): the schema of settings, unknown or ill-typed
+//!    settings (E0104), missing required ones (E0105), unknown providers
+//!    (E0502).
 //! 3. `types` and `bindings`: resolved types, record cycles (E0204), check
 //!    arguments (E0205), effective part interfaces, bindings (E0201, E0202,
 //!    E0203).
@@ -242,7 +243,7 @@ pub fn check(program: &crate::syntax::Program) -> Checked {
 pub(crate) fn check_input(input: &Input<'_>) -> Checked {
     let mut cx = Ctx::new(input);
     resolve::declare(&mut cx);
-    elaborate::lower(&mut cx);
+    elaborate::elaborate(&mut cx);
     types::record_cycles(&mut cx);
     bindings::interfaces(&mut cx);
     bindings::bind(&mut cx);

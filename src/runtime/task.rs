@@ -1,6 +1,7 @@
 //! One task of a plan, anywhere: `score task run`, the unit a distributed
-//! engine (Argo Workflows) schedules, and `score merge`, which gathers the
-//! part branches of such a run into its integration branch.
+//! engine (Argo Workflows) schedules. (`score merge`, which gathers the
+//! part branches of such a run, is `merge.rs`; the git both use,
+//! `remote.rs`.)
 //!
 //! `score task run` plays exactly one task as `score run` would (agent,
 //! validation, checks, retries with feedback, boundary enforcement in a
@@ -12,6 +13,7 @@
 //! dependencies' files; with `--repo`, the repository is cloned first and
 //! the branch pushed back.
 
+use super::remote::{clone, git, part_refs};
 use super::{Finished, Mode, RunContext, RunOptions, conduct::Status};
 use crate::plan::{InputSource, Plan};
 use serde::Serialize;
@@ -176,79 +178,6 @@ fn upstream(plan: &Plan, task: &str) -> Vec<String> {
     ids.into_iter().map(str::to_string).collect()
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new("git")
-        .args(["-c", "core.hooksPath=/dev/null"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(format!(
-            "`git {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-/// Clones `repo` into `dir` at `base` (a fresh clone each time: a pod
-/// starts empty, and a retry must not see a failed attempt's files).
-fn clone(repo: &str, base: Option<&str>, dir: &Path) -> Result<(), String> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| format!("cannot clear `{}`: {e}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    git(dir, &["clone", "--quiet", repo, "."])
-        .map_err(|e| format!("cannot clone `{repo}`: {e}"))?;
-    if let Some(base) = base {
-        git(dir, &["checkout", "--quiet", "--detach", base])
-            .or_else(|_| {
-                git(
-                    dir,
-                    &["checkout", "--quiet", "--detach", &format!("origin/{base}")],
-                )
-            })
-            .map_err(|e| format!("cannot check out the base `{base}`: {e}"))?;
-    }
-    Ok(())
-}
-
-/// The part branches of `run` the remote (or local repository) has, as
-/// `task → ref to merge`.
-fn part_refs(dir: &Path, run: &str, remote: bool) -> Result<HashMap<String, String>, String> {
-    let prefix = format!("score-parts/{run}/");
-    if remote {
-        git(
-            dir,
-            &[
-                "fetch",
-                "--quiet",
-                "origin",
-                &format!("+refs/heads/{prefix}*:refs/remotes/origin/{prefix}*"),
-            ],
-        )?;
-    }
-    let pattern = if remote {
-        format!("refs/remotes/origin/{prefix}")
-    } else {
-        format!("refs/heads/{prefix}")
-    };
-    let listed = git(dir, &["for-each-ref", "--format=%(refname)", &pattern])?;
-    Ok(listed
-        .lines()
-        .filter_map(|r| {
-            r.strip_prefix(&pattern)
-                .map(|task| (task.to_string(), r.to_string()))
-        })
-        .collect())
-}
-
 /// `score task run`: plays one task and says what happened.
 pub async fn run_task(
     plan: Plan,
@@ -381,94 +310,4 @@ async fn run_task_inner(
         status.branch = Some(branch);
     }
     Ok(status)
-}
-
-/// What `score merge` did.
-#[derive(Clone, Debug, Serialize)]
-pub struct MergeReport {
-    pub run: String,
-    pub branch: String,
-    /// The parts merged, in order.
-    pub merged: Vec<String>,
-    /// Parts with no branch (they changed no file, or did not run).
-    pub without_branch: Vec<String>,
-}
-
-/// `score merge`: merges the part branches of `run` into `score/RUN`, in
-/// plan (DAG) order, from `base` (default HEAD); with `repo`, in a fresh
-/// clone, pushing the integration branch back.
-pub fn merge_parts(
-    plan: &Plan,
-    run: &str,
-    repo: Option<&str>,
-    base: Option<&str>,
-    workspace: &Path,
-) -> Result<MergeReport, String> {
-    crate::workspace::check_name("run id", run).map_err(|e| e.to_string())?;
-    let dir = match repo {
-        Some(repo) => {
-            let dir = workspace.join(format!("score-merge-{run}"));
-            clone(repo, base, &dir)?;
-            dir
-        }
-        None => workspace.to_path_buf(),
-    };
-    let repository = crate::workspace::Repo::open(&dir).map_err(|e| e.to_string())?;
-    let branch = crate::workspace::integration_branch(run);
-    if repo.is_some() {
-        // The remote's integration branch, if an earlier merge pushed one.
-        let _ = git(
-            &dir,
-            &[
-                "fetch",
-                "--quiet",
-                "origin",
-                &format!("+refs/heads/{branch}:refs/heads/{branch}"),
-            ],
-        );
-    }
-    repository
-        .create_integration_branch(run)
-        .map_err(|e| e.to_string())?;
-    let parts = part_refs(&dir, run, repo.is_some())?;
-    let mut report = MergeReport {
-        run: run.to_string(),
-        branch: branch.clone(),
-        merged: Vec::new(),
-        without_branch: Vec::new(),
-    };
-    for task in &plan.tasks {
-        let Some(reference) = parts.get(&task.id) else {
-            report.without_branch.push(task.id.clone());
-            continue;
-        };
-        let message = super::conduct::merge_message(task, run);
-        match repository
-            .merge(&branch, reference, &message)
-            .map_err(|e| e.to_string())?
-        {
-            crate::workspace::MergeOutcome::Merged { .. }
-            | crate::workspace::MergeOutcome::UpToDate => report.merged.push(task.id.clone()),
-            crate::workspace::MergeOutcome::Conflict { paths, .. } => {
-                return Err(format!(
-                    "the branch of `{}` conflicts with `{branch}` in {}; parts that may run at the same time must own disjoint paths",
-                    task.id,
-                    paths.join(", ")
-                ));
-            }
-        }
-    }
-    if repo.is_some() {
-        git(
-            &dir,
-            &[
-                "push",
-                "--quiet",
-                "origin",
-                &format!("refs/heads/{branch}:refs/heads/{branch}"),
-            ],
-        )
-        .map_err(|e| format!("cannot push `{branch}`: {e}"))?;
-    }
-    Ok(report)
 }
