@@ -90,7 +90,7 @@ pub fn collect_entries(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DriverError> {
             });
         }
     }
-    let files = crate::fmt::collect_score_files(&paths).map_err(|error| DriverError::Io {
+    let files = crate::source::score_files(&paths).map_err(|error| DriverError::Io {
         path: paths[0].clone(),
         error,
     })?;

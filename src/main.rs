@@ -483,7 +483,7 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
             holder.run, holder.pid
         );
     }
-    let mut report = runtime::report::render(&finished, &file.display().to_string(), &cwd);
+    let mut report = finished.report(&file.display().to_string(), &cwd);
     match &finished.merged {
         Some(Ok(message)) => report.push_str(&format!("Merged: {message}\n")),
         Some(Err(message)) => report.push_str(&format!("Not merged: {message}\n")),

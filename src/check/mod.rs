@@ -24,12 +24,12 @@
 
 mod agents;
 mod bindings;
-pub mod boundaries;
+pub(crate) mod boundaries;
 mod coverage;
 mod elaborate;
 mod order;
 mod resolve;
-pub mod settings;
+pub(crate) mod settings;
 mod types;
 
 use crate::diagnostics::{self, Code, Diagnostic, suggest};

@@ -6,7 +6,7 @@
 //! and how to use it.
 
 pub mod argo;
-pub mod yaml;
+pub(crate) mod yaml;
 
 pub use argo::{ArgoOptions, argo_workflow, task_names};
 pub use yaml::to_yaml;

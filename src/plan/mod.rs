@@ -8,15 +8,15 @@
 //! The format is documented field by field in `docs/plan.md`, and as a JSON
 //! Schema in `schemas/score-plan-1.json`.
 
-pub mod compile;
+pub(crate) mod compile;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod hash;
-pub mod prompt;
+pub(crate) mod prompt;
 pub mod schedule;
-pub mod schema;
-pub mod summary;
-pub mod types;
+pub(crate) mod schema;
+pub(crate) mod summary;
+pub(crate) mod types;
 
 pub use compile::{BuildError, build};
 pub use summary::summary;

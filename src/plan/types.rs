@@ -115,6 +115,16 @@ impl Plan {
     pub fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.id == id)
     }
+
+    /// Each task's position in [`Plan::tasks`], by id: for looking many
+    /// tasks up (dependencies, journal records) without a scan each.
+    pub fn index(&self) -> std::collections::HashMap<&str, usize> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect()
+    }
 }
 
 /// The score's metadata.

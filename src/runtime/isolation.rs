@@ -123,11 +123,6 @@ impl Isolation {
         })
     }
 
-    /// The repository's top level.
-    pub fn root(&self) -> &Path {
-        self.repo.root()
-    }
-
     /// A fresh worktree for `task`, from the integration branch as it is
     /// now.
     pub async fn worktree(&self, task: &str) -> Result<Worktree, String> {

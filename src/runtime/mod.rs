@@ -14,19 +14,21 @@
 
 pub mod agent;
 pub mod agents;
-pub mod conduct;
-pub mod files;
-pub mod inputs;
-pub mod isolation;
-pub mod journal;
-pub mod lock;
+pub(crate) mod conduct;
+pub(crate) mod files;
+pub(crate) mod inputs;
+pub(crate) mod isolation;
+pub(crate) mod journal;
+pub(crate) mod lock;
 pub mod merge;
-pub mod process;
-pub mod progress;
+pub(crate) mod process;
+pub(crate) mod progress;
 mod remote;
-pub mod report;
-pub mod select;
+pub(crate) mod report;
+pub(crate) mod select;
 pub mod task;
+// Public only until the sandbox work on checks lands: narrowed now, it
+// would show `CheckOutcome` fields that nothing reads yet.
 pub mod verify;
 
 use crate::plan::{Plan, Provider};
@@ -237,6 +239,24 @@ pub struct Finished {
     pub branch: Option<String>,
     /// What `--merge` did.
     pub merged: Option<Result<String, String>>,
+}
+
+impl Finished {
+    /// The table `score run` prints at the end: one row per task, then the
+    /// totals; paths are shown relative to `cwd`.
+    pub fn report(&self, file: &str, cwd: &Path) -> String {
+        report::render(self, file, cwd)
+    }
+
+    /// How many tasks are done: played now, in an earlier invocation of a
+    /// resumed run, or reused from the cache.
+    pub fn tasks_done(&self) -> usize {
+        self.outcome
+            .states
+            .iter()
+            .filter(|s| s.status == Status::Done)
+            .count()
+    }
 }
 
 /// Runs a prepared plan in `ctx.workspace`: a new run, or `--resume`.
@@ -463,12 +483,7 @@ fn restore(
     states: &mut [TaskState],
     run: &journal::RunDir,
 ) -> Vec<Owed> {
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let mut pending: HashMap<usize, Pending> = HashMap::new();
     for record in records {
         let Some(&i) = record.event.task().and_then(|t| index.get(t)) else {

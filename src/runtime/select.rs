@@ -92,12 +92,7 @@ pub fn only(plan: &mut Plan, parts: &[String]) -> Result<(), String> {
     if parts.is_empty() {
         return Ok(());
     }
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let mut keep = vec![false; plan.tasks.len()];
     let mut stack = Vec::new();
     for part in parts {

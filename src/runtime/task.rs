@@ -155,12 +155,7 @@ pub fn read_inputs(plan: &Plan, task: &str, dir: &Path) -> Result<BTreeMap<Strin
 /// Every task upstream of `task` (its transitive dependencies), in plan
 /// order (which is DAG order).
 fn upstream(plan: &Plan, task: &str) -> Vec<String> {
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let mut seen = BTreeSet::new();
     let mut stack: Vec<&str> = plan
         .task(task)
