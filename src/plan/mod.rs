@@ -179,6 +179,14 @@ pub fn load(text: &str) -> Result<Plan, LoadError> {
     Ok(plan)
 }
 
+/// Reads and validates a plan file (`score build -o FILE`); the error
+/// names the file and says what is wrong with it.
+pub fn load_file(path: &std::path::Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
+    load(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

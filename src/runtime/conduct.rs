@@ -513,7 +513,7 @@ impl Conductor {
                             }
                             Msg::Answer { task: i, approved } => {
                                 asking = false;
-                                let by = whoami();
+                                let by = super::approver();
                                 if approved {
                                     self.emit(Event::Approved { task: plan.tasks[i].id.clone(), by })?;
                                     match (&self.isolation, self.states[i].commit.clone()) {
@@ -882,13 +882,6 @@ async fn cancel_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// Who approves on this terminal.
-fn whoami() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "the terminal".into())
 }
 
 /// One task, from dispatch to result: its attempts, each verified, with

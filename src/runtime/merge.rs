@@ -19,6 +19,67 @@ pub struct MergeReport {
     pub without_branch: Vec<String>,
 }
 
+impl std::fmt::Display for MergeReport {
+    /// The line `score merge` prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "merged {} part{} into `{}`",
+            self.merged.len(),
+            if self.merged.len() == 1 { "" } else { "s" },
+            self.branch
+        )?;
+        if !self.without_branch.is_empty() {
+            write!(
+                f,
+                " ({} had no branch: {})",
+                self.without_branch.len(),
+                self.without_branch.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Why `score merge` did not merge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MergeError {
+    /// A part's branch conflicts with what was merged before it: the
+    /// score's boundaries let two parts write the same file (exit 1).
+    Conflict {
+        task: String,
+        branch: String,
+        paths: Vec<String>,
+    },
+    /// The merge could not be made: repository, run id, git (exit 2).
+    Failed(String),
+}
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MergeError::Conflict {
+                task,
+                branch,
+                paths,
+            } => write!(
+                f,
+                "the branch of `{task}` conflicts with `{branch}` in {}; parts that may run at the same time must own disjoint paths",
+                paths.join(", ")
+            ),
+            MergeError::Failed(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+impl From<String> for MergeError {
+    fn from(message: String) -> MergeError {
+        MergeError::Failed(message)
+    }
+}
+
 /// `score merge`: merges the part branches of `run` into `score/RUN`, in
 /// plan (DAG) order, from `base` (default HEAD); with `repo`, in a fresh
 /// clone, pushing the integration branch back.
@@ -28,7 +89,7 @@ pub fn merge_parts(
     repo: Option<&str>,
     base: Option<&str>,
     workspace: &Path,
-) -> Result<MergeReport, String> {
+) -> Result<MergeReport, MergeError> {
     crate::workspace::check_name("run id", run).map_err(|e| e.to_string())?;
     let dir = match repo {
         Some(repo) => {
@@ -75,11 +136,11 @@ pub fn merge_parts(
             crate::workspace::MergeOutcome::Merged { .. }
             | crate::workspace::MergeOutcome::UpToDate => report.merged.push(task.id.clone()),
             crate::workspace::MergeOutcome::Conflict { paths, .. } => {
-                return Err(format!(
-                    "the branch of `{}` conflicts with `{branch}` in {}; parts that may run at the same time must own disjoint paths",
-                    task.id,
-                    paths.join(", ")
-                ));
+                return Err(MergeError::Conflict {
+                    task: task.id.clone(),
+                    branch,
+                    paths,
+                });
             }
         }
     }

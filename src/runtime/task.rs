@@ -48,13 +48,41 @@ pub struct TaskRequest {
     pub agents: Vec<String>,
 }
 
+/// How `score task run` ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskOutcome {
+    Succeeded,
+    /// The task did not meet its contract.
+    Failed,
+    /// It could not be run: bad plan, inputs, repository, flags or keys.
+    Error,
+}
+
+impl TaskOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskOutcome::Succeeded => "succeeded",
+            TaskOutcome::Failed => "failed",
+            TaskOutcome::Error => "error",
+        }
+    }
+
+    /// 0 succeeded, 1 failed, 2 could not run.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            TaskOutcome::Succeeded => 0,
+            TaskOutcome::Failed => 1,
+            TaskOutcome::Error => 2,
+        }
+    }
+}
+
 /// The final JSON status line.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskStatus {
     pub task: String,
-    /// `succeeded`, `failed` (the task did not meet its contract) or
-    /// `error` (it could not be run: bad inputs, repository, flags).
-    pub status: &'static str,
+    pub status: TaskOutcome,
     pub run: Option<String>,
     pub attempts: u32,
     /// The commit of the task's work, when it changed files.
@@ -69,7 +97,7 @@ impl TaskStatus {
     fn error(task: &str, run: Option<String>, message: String) -> TaskStatus {
         TaskStatus {
             task: task.to_string(),
-            status: "error",
+            status: TaskOutcome::Error,
             run,
             attempts: 0,
             commit: None,
@@ -81,17 +109,20 @@ impl TaskStatus {
 
     /// 0 succeeded, 1 failed, 2 could not run.
     pub fn exit_code(&self) -> u8 {
-        match self.status {
-            "succeeded" => 0,
-            "failed" => 1,
-            _ => 2,
-        }
+        self.status.exit_code()
     }
-}
 
-/// The part branch of `task` in `run`.
-pub fn part_branch(run: &str, task: &str) -> String {
-    crate::workspace::part_branch(run, task)
+    /// What to say on stderr when the task did not succeed.
+    pub fn complaint(&self) -> Option<String> {
+        let message = self.message.as_ref()?;
+        (self.status != TaskOutcome::Succeeded)
+            .then(|| format!("error: `{}` {}: {message}", self.task, self.status.as_str()))
+    }
+
+    /// The JSON status line.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// The default run id of a plan's distributed run.
@@ -171,6 +202,21 @@ fn upstream(plan: &Plan, task: &str) -> Vec<String> {
     let mut ids: Vec<&str> = seen.into_iter().collect();
     ids.sort_by_key(|id| index.get(id).copied().unwrap_or(usize::MAX));
     ids.into_iter().map(str::to_string).collect()
+}
+
+/// `score task run --plan FILE`: reads the plan and plays the task on a
+/// runtime of its own; a plan that cannot be read is an `error` status.
+pub fn run_from_file(
+    plan: &Path,
+    request: &TaskRequest,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> TaskStatus {
+    let plan = match crate::plan::load_file(plan) {
+        Ok(plan) => plan,
+        Err(message) => return TaskStatus::error(&request.task, None, message),
+    };
+    super::block_on(run_task(plan, request, env))
+        .unwrap_or_else(|message| TaskStatus::error(&request.task, None, message))
 }
 
 /// `score task run`: plays one task and says what happened.
@@ -259,9 +305,9 @@ async fn run_task_inner(
     let mut status = TaskStatus {
         task: request.task.clone(),
         status: if state.status == Status::Done {
-            "succeeded"
+            TaskOutcome::Succeeded
         } else {
-            "failed"
+            TaskOutcome::Failed
         },
         run: Some(run.to_string()),
         attempts: state.attempts,
@@ -274,7 +320,7 @@ async fn run_task_inner(
             .map(|(kind, m)| format!("{}: {m}", kind.as_str())),
     };
 
-    if status.status != "succeeded" {
+    if status.status != TaskOutcome::Succeeded {
         return Ok(status);
     }
     let outputs = state.outputs.as_deref().cloned().unwrap_or(Value::Null);
@@ -286,7 +332,7 @@ async fn run_task_inner(
     std::fs::write(&file, text).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
     status.outputs_file = Some(file.display().to_string());
     if let Some(commit) = &status.commit {
-        let branch = part_branch(run, &request.task);
+        let branch = crate::workspace::part_branch(run, &request.task);
         if request.repo.is_some() {
             git(
                 &workspace,
