@@ -279,3 +279,36 @@ fn dedup_key(sources: &SourceMap, d: &Diagnostic) -> (String, u32, u32, String, 
     };
     (name, start, end, d.code.to_string(), d.message.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_two_programs_import_is_reported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        // `lib` has an unknown agent; `a` and `b` both import it.
+        write("lib.score", "part shared by nobody {}\n");
+        write("a.score", "use lib.{shared}\n");
+        write("b.score", "use lib.{shared}\n");
+        let paths = [dir.path().join("a.score"), dir.path().join("b.score")];
+        let report = check(&paths).unwrap();
+        assert_eq!(report.programs.len(), 2);
+        let codes: Vec<Vec<String>> = report
+            .programs
+            .iter()
+            .map(|(_, fresh)| fresh.iter().map(|d| d.code.to_string()).collect())
+            .collect();
+        // W0602: the part serves no intent.
+        assert_eq!(codes, [vec!["W0602".to_string(), "E0101".into()], vec![]]);
+        assert_eq!((report.tally.errors, report.tally.warnings), (1, 1));
+        assert!(report.failed(false));
+        let summary = report.summary(false);
+        assert_eq!(
+            summary,
+            "error: 2 files failed the check: 1 error and 1 warning"
+        );
+        assert_eq!(report.json().lines().count(), 2);
+    }
+}
