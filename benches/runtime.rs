@@ -534,12 +534,7 @@ fn run_in_process(plan: &Plan, jobs: Option<usize>, scratch: &Scratch) -> Result
     let start = Instant::now();
     let finished = tokio.block_on(runtime::run(prepared, &options, &ctx))?;
     let wall = start.elapsed();
-    let done = finished
-        .outcome
-        .states
-        .iter()
-        .filter(|s| s.status == runtime::conduct::Status::Done)
-        .count();
+    let done = finished.tasks_done();
     if finished.outcome.status != RunStatus::Succeeded || done != plan.tasks.len() {
         return Err(format!(
             "the run ended {} with {done} of {} tasks done",

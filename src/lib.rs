@@ -13,7 +13,7 @@ pub mod fmt;
 pub mod glob;
 pub mod graph;
 pub mod lsp;
-pub mod model;
+pub(crate) mod model;
 pub mod plan;
 pub mod runtime;
 pub mod source;

@@ -3,11 +3,12 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use miette::{IntoDiagnostic, WrapErr, miette};
-use score::diagnostics::{self, Code, ColorChoice, Diagnostic};
-use score::driver::{self, Tally};
-use std::collections::HashSet;
+use score::diagnostics::{self, Code, ColorChoice};
+use score::driver::{self, PlanError};
+use score::plan::Plan;
+use score::runtime::{self, Mode, RunContext, RunOptions};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -312,8 +313,7 @@ fn main() -> ExitCode {
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
     }));
-    let cli = Cli::parse();
-    match run(cli) {
+    match run(Cli::parse()) {
         Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");
@@ -322,21 +322,37 @@ fn main() -> ExitCode {
     }
 }
 
+/// Each command: the library does the work; this prints what it returns
+/// and picks the exit code (0 success, 1 problems found, 2 usage or I/O).
 fn run(cli: Cli) -> miette::Result<ExitCode> {
     let color = use_color(cli.color);
+    let cwd = || std::env::current_dir().into_diagnostic();
+    let failed = |failed: bool| ExitCode::from(u8::from(failed));
     match cli.command {
         Command::Check {
             paths,
             format,
             deny_warnings,
-        } => check(&paths, format, color, deny_warnings),
-        Command::Fmt { paths, check } => fmt(&paths, check, color),
-        Command::Explain { code } => explain(code.as_deref()),
-        Command::Build { file, output } => match compile(&file, color)? {
-            Ok(plan) => {
-                write_output(output.as_deref(), score::plan::to_json(&plan).as_bytes())?;
-                Ok(ExitCode::SUCCESS)
+        } => {
+            let report = driver::check(&paths).map_err(driver_error)?;
+            match format {
+                Format::Human => eprint!("{}", report.human(color, deny_warnings)),
+                Format::Json => write_output(None, report.json().as_bytes()).map(drop)?,
             }
+            Ok(failed(report.failed(deny_warnings)))
+        }
+        Command::Fmt { paths, check } => {
+            let formatted = driver::format_paths(&paths, check).map_err(driver_error)?;
+            eprint!("{}", formatted.errors(color));
+            print!("{}", formatted.listing());
+            if let Some(summary) = formatted.summary() {
+                eprintln!("{summary}");
+            }
+            Ok(failed(formatted.failed()))
+        }
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Build { file, output } => match plan_of(&file, color, false)? {
+            Ok(plan) => write_output(output.as_deref(), score::plan::to_json(&plan).as_bytes()),
             Err(code) => Ok(code),
         },
         Command::Graph {
@@ -353,17 +369,16 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                     "a {format} picture is binary and cannot be shown in the terminal"
                 ));
             }
-            match compile(&file, color)? {
+            match plan_of(&file, color, false)? {
                 Ok(plan) => {
                     let picture =
                         score::graph::render(&plan, format).map_err(|e| miette!("{e}"))?;
-                    write_output(output.as_deref(), &picture)?;
-                    Ok(ExitCode::SUCCESS)
+                    write_output(output.as_deref(), &picture)
                 }
                 Err(code) => Ok(code),
             }
         }
-        Command::Plan { file } => match compile(&file, color)? {
+        Command::Plan { file } => match plan_of(&file, color, false)? {
             Ok(plan) => {
                 print!("{}", score::plan::summary(&plan));
                 Ok(ExitCode::SUCCESS)
@@ -377,29 +392,94 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             force,
             runs,
             dry_run,
-        } => clean(
-            workspace,
-            score::runtime::CleanOptions {
+        } => {
+            let cwd = cwd()?;
+            let dir = workspace.map_or(cwd.clone(), |d| cwd.join(d));
+            let options = runtime::CleanOptions {
                 branches,
                 runs,
                 dry_run,
                 force,
-            },
-        ),
+            };
+            let message = runtime::clean(&dir, options).map_err(|e| miette!("{e}"))?;
+            println!("{message}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Approve {
             run,
             part,
             reject,
             workspace,
-        } => approve(&run, &part, reject, workspace),
+        } => {
+            let workspace =
+                runtime::workspace_of_run(&run, workspace.as_deref(), &cwd()?).map_err(refused)?;
+            let message =
+                runtime::approve(&workspace, &run, &part, !reject).map_err(|e| miette!("{e}"))?;
+            println!("{message}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export { target } => export(target, color),
-        Command::Task { action } => task(action),
+        Command::Task {
+            action:
+                TaskAction::Run {
+                    plan,
+                    task,
+                    inputs,
+                    outputs,
+                    repo,
+                    base,
+                    run,
+                    workspace,
+                    input,
+                    agent,
+                },
+        } => {
+            let cwd = cwd()?;
+            let request = runtime::task::TaskRequest {
+                task,
+                inputs_dir: cwd.join(inputs),
+                outputs_dir: cwd.join(outputs),
+                repo,
+                base,
+                run,
+                workspace: cwd,
+                subdir: workspace,
+                inputs: input,
+                agents: agent,
+            };
+            let env = |name: &str| std::env::var(name).ok();
+            let status = runtime::task::run_from_file(&plan, &request, &env);
+            if let Some(complaint) = status.complaint() {
+                eprintln!("{complaint}");
+            }
+            println!("{}", status.to_json());
+            Ok(ExitCode::from(status.exit_code()))
+        }
         Command::Merge {
             plan,
             run,
             repo,
             base,
-        } => merge(&plan, &run, repo.as_deref(), base.as_deref()),
+        } => {
+            let plan = score::plan::load_file(&plan).map_err(|e| miette!("{e}"))?;
+            match runtime::merge::merge_parts(
+                &plan,
+                &run,
+                repo.as_deref(),
+                base.as_deref(),
+                &cwd()?,
+            ) {
+                Ok(report) => {
+                    println!("{report}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(conflict @ runtime::merge::MergeError::Conflict { .. }) => {
+                    eprintln!("error: {conflict}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(error) => Err(miette!("{error}")),
+            }
+        }
         Command::Lsp => {
             score::lsp::serve_stdio()
                 .into_diagnostic()
@@ -409,38 +489,23 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
     }
 }
 
-/// `score run`: load (or compile) the plan, prepare it, then run it (or show
-/// it with `--dry-run`) and report.
+/// `score run`: the plan (compiled, or read from a plan file), prepared,
+/// then run (or shown with `--dry-run`) and reported.
 fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
-    use score::runtime;
-    let file = &args.file;
-    let plan = match score_or_plan(file, color)? {
+    let plan = match plan_of(&args.file, color, true)? {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    let base = file.parent().unwrap_or(std::path::Path::new(""));
     let cwd = std::env::current_dir().into_diagnostic()?;
-    let workspace = match &args.workspace {
-        Some(dir) => cwd.join(dir),
-        None => cwd.join(base).join(&plan.score.workspace),
-    };
-    let workspace = workspace.canonicalize().map_err(|e| {
-        miette!(
-            help = "create the directory, fix the score's `workspace` setting, or pass `--workspace DIR`",
-            "the workspace `{}` cannot be used: {e}",
-            workspace.display()
-        )
-    })?;
-    let options = runtime::RunOptions {
-        only: args.only.clone(),
-        agents: args.agent.clone(),
-        inputs: args.input.clone(),
+    let workspace = runtime::workspace_of(&args.file, &plan, args.workspace.as_deref(), &cwd)
+        .map_err(refused)?;
+    let options = RunOptions {
+        only: args.only,
+        agents: args.agent,
+        inputs: args.input,
         input_base: cwd.clone(),
         jobs: args.jobs,
-        resume: args
-            .resume
-            .as_ref()
-            .map(|id| Some(id.clone()).filter(|id| !id.is_empty())),
+        resume: args.resume.map(|id| Some(id).filter(|id| !id.is_empty())),
         fresh: args.fresh,
         allow_dirty: args.allow_dirty,
         keep_worktrees: args.keep_worktrees,
@@ -448,243 +513,41 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         in_place: args.in_place,
         ..Default::default()
     };
-    if args.jobs == Some(0) {
-        return Err(miette!(
-            help = "give at least 1",
-            "`--jobs 0` would run nothing"
-        ));
-    }
     let env = |name: &str| std::env::var(name).ok();
     let prepared = runtime::prepare(plan, &options, &env).map_err(|e| miette!("{e}"))?;
     // Still one thread: the keys, read, leave /proc/PID/environ.
     runtime::sandbox::hide_secret_values(&prepared.sandbox);
     let mode = match args.events {
-        Some(EventsFormat::Json) => runtime::Mode::Json,
-        None => runtime::Mode::auto(),
+        Some(EventsFormat::Json) => Mode::Json,
+        None => Mode::auto(),
     };
-    if mode != runtime::Mode::Json {
-        for warning in &prepared.warnings {
-            eprintln!("warning: {warning}");
-        }
-        if args.in_place {
-            eprintln!(
-                "warning: --in-place: parts play in the workspace itself; what they write outside their `owns` is not rolled back"
-            );
-        }
+    if mode != Mode::Json {
+        prepared
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
     }
     if args.dry_run {
         print!("{}", runtime::dry_run(&prepared, &workspace));
         return Ok(ExitCode::SUCCESS);
     }
-    let ctx = runtime::RunContext {
-        workspace,
-        mode,
-        interactive: mode != runtime::Mode::Json
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal(),
-    };
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .into_diagnostic()
-        .wrap_err("cannot start the async runtime")?;
-    let finished = tokio
-        .block_on(runtime::run(prepared, &options, &ctx))
+    let ctx = RunContext::on_terminal(workspace, mode);
+    let finished = runtime::block_on(runtime::run(prepared, &options, &ctx))
+        .and_then(|finished| finished)
         .map_err(|e| miette!("{e}"))?;
-    // In-flight children were killed on cancel; do not wait for stragglers.
-    tokio.shutdown_timeout(std::time::Duration::from_millis(200));
-    if let Some(holder) = &finished.took_over {
-        let stopped = match finished.leftovers_stopped {
-            0 => String::new(),
-            1 => "; stopped 1 process it had left running".to_string(),
-            n => format!("; stopped {n} processes it had left running"),
-        };
-        eprintln!(
-            "note: took over the lock of run {} (process {} is gone{stopped})",
-            holder.run, holder.pid
-        );
+    if let Some(note) = finished.takeover_note() {
+        eprintln!("note: {note}");
     }
-    let mut report = runtime::report::render(&finished, &file.display().to_string(), &cwd);
-    match &finished.merged {
-        Some(Ok(message)) => report.push_str(&format!("Merged: {message}\n")),
-        Some(Err(message)) => report.push_str(&format!("Not merged: {message}\n")),
-        None => {}
-    }
-    if mode == runtime::Mode::Json {
+    let report = finished.report(&args.file.display().to_string(), &cwd);
+    if mode == Mode::Json {
         eprint!("{report}");
     } else {
         print!("{report}");
     }
-    Ok(match finished.outcome.status {
-        runtime::RunStatus::Succeeded => ExitCode::SUCCESS,
-        runtime::RunStatus::Cancelled => ExitCode::from(130),
-        _ => ExitCode::from(1),
-    })
+    Ok(ExitCode::from(finished.exit_code()))
 }
 
-/// `score clean`.
-fn clean(
-    workspace: Option<PathBuf>,
-    options: score::runtime::CleanOptions,
-) -> miette::Result<ExitCode> {
-    let cwd = std::env::current_dir().into_diagnostic()?;
-    let dir = workspace.map_or(cwd.clone(), |d| cwd.join(d));
-    let message = score::runtime::clean(&dir, options).map_err(|e| miette!("{e}"))?;
-    println!("{message}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `score approve RUN PART`.
-fn approve(
-    run: &str,
-    part: &str,
-    reject: bool,
-    workspace: Option<PathBuf>,
-) -> miette::Result<ExitCode> {
-    let cwd = std::env::current_dir().into_diagnostic()?;
-    let workspace = match workspace {
-        Some(dir) => cwd.join(dir),
-        None => cwd
-            .ancestors()
-            .find(|dir| dir.join(".score").join("runs").join(run).is_dir())
-            .map(|d| d.to_path_buf())
-            .ok_or_else(|| {
-                miette!(
-                    help = "run it from the workspace of the run, or pass `--workspace DIR`",
-                    "no run `{run}` in `.score/runs/` here or in any parent directory"
-                )
-            })?,
-    };
-    let by = std::env::var("USER").unwrap_or_else(|_| "someone".into());
-    let message =
-        score::runtime::approve(&workspace, run, part, !reject, &by).map_err(|e| miette!("{e}"))?;
-    println!("{message}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The plan of a `.score` file (checked and compiled; `Err` holds the exit
-/// code when the check failed, its diagnostics shown) or of a plan file
-/// written by `score build` (validated).
-fn score_or_plan(
-    file: &std::path::Path,
-    color: bool,
-) -> miette::Result<Result<score::plan::Plan, ExitCode>> {
-    if file.extension().is_some_and(|e| e == "score") {
-        return compile(file, color);
-    }
-    read_plan(file).map(Ok).map_err(|e| {
-        miette!(
-            help =
-                "give a `.score` file, or a plan written by `score build FILE.score -o plan.json`",
-            "{e}"
-        )
-    })
-}
-
-/// Reads a plan file (`score build`'s output), with the reason when it is
-/// not one.
-fn read_plan(file: &std::path::Path) -> Result<score::plan::Plan, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read the plan `{}`: {e}", file.display()))?;
-    score::plan::load(&text).map_err(|e| format!("`{}`: {e}", file.display()))
-}
-
-/// `score task run`: one task; the last line of stdout is its JSON status.
-fn task(action: TaskAction) -> miette::Result<ExitCode> {
-    let TaskAction::Run {
-        plan,
-        task,
-        inputs,
-        outputs,
-        repo,
-        base,
-        run,
-        workspace,
-        input,
-        agent,
-    } = action;
-    let cwd = std::env::current_dir().into_diagnostic()?;
-    let request = score::runtime::task::TaskRequest {
-        task: task.clone(),
-        inputs_dir: cwd.join(inputs),
-        outputs_dir: cwd.join(outputs),
-        repo,
-        base,
-        run,
-        workspace: cwd.clone(),
-        subdir: workspace,
-        inputs: input,
-        agents: agent,
-    };
-    let status = match read_plan(&plan) {
-        Ok(plan) => {
-            let tokio = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .into_diagnostic()?;
-            let env = |name: &str| std::env::var(name).ok();
-            let status = tokio.block_on(score::runtime::task::run_task(plan, &request, &env));
-            tokio.shutdown_timeout(std::time::Duration::from_millis(200));
-            status
-        }
-        Err(message) => score::runtime::task::TaskStatus {
-            task,
-            status: "error",
-            run: None,
-            attempts: 0,
-            commit: None,
-            branch: None,
-            outputs_file: None,
-            message: Some(message),
-        },
-    };
-    if let Some(message) = &status.message
-        && status.status != "succeeded"
-    {
-        eprintln!("error: `{}` {}: {message}", status.task, status.status);
-    }
-    println!("{}", serde_json::to_string(&status).unwrap_or_default());
-    Ok(ExitCode::from(status.exit_code()))
-}
-
-/// `score merge`.
-fn merge(
-    plan: &std::path::Path,
-    run: &str,
-    repo: Option<&str>,
-    base: Option<&str>,
-) -> miette::Result<ExitCode> {
-    let plan = read_plan(plan).map_err(|e| miette!("{e}"))?;
-    let cwd = std::env::current_dir().into_diagnostic()?;
-    match score::runtime::task::merge_parts(&plan, run, repo, base, &cwd) {
-        Ok(report) => {
-            println!(
-                "merged {} part{} into `{}`{}",
-                report.merged.len(),
-                if report.merged.len() == 1 { "" } else { "s" },
-                report.branch,
-                if report.without_branch.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " ({} had no branch: {})",
-                        report.without_branch.len(),
-                        report.without_branch.join(", ")
-                    )
-                }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(message) if message.contains("conflicts") => {
-            eprintln!("error: {message}");
-            Ok(ExitCode::from(1))
-        }
-        Err(message) => Err(miette!("{message}")),
-    }
-}
-
-/// `score export argo`: the plan (compiled from a score, or loaded like
-/// `score run` loads a plan file) as an Argo Workflow in YAML.
+/// `score export argo`: the plan as an Argo Workflow in YAML.
 fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
     let ExportTarget::Argo {
         file,
@@ -710,7 +573,7 @@ fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
     if let Some(warning) = options.credentials_warning() {
         eprintln!("warning: {warning}");
     }
-    let plan = match score_or_plan(&file, color)? {
+    let plan = match plan_of(&file, color, true)? {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
@@ -718,140 +581,18 @@ fn export(target: ExportTarget, color: bool) -> miette::Result<ExitCode> {
     if let Some(warning) = score::export::argo::size_warning(&workflow) {
         eprintln!("warning: {warning}");
     }
-    let yaml = score::export::to_yaml(&workflow);
-    write_output(output.as_deref(), yaml.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
-    }
-}
-
-fn check(
-    paths: &[PathBuf],
-    format: Format,
-    color: bool,
-    deny_warnings: bool,
-) -> miette::Result<ExitCode> {
-    let programs = driver::check_paths(paths).map_err(driver_error)?;
-    let mut tally = Tally::default();
-    let mut seen = HashSet::new();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for program in &programs {
-        let sources = program.sources();
-        let fresh: Vec<Diagnostic> = program
-            .diagnostics()
-            .iter()
-            .filter(|d| seen.insert(driver::dedup_key(sources, d)))
-            .cloned()
-            .collect();
-        tally.add(&fresh);
-        match format {
-            Format::Human => eprint!("{}", diagnostics::render_human(sources, &fresh, color)),
-            Format::Json => {
-                out.write_all(diagnostics::render_json(sources, &fresh).as_bytes())
-                    .into_diagnostic()?;
-            }
-        }
-    }
-    out.flush().into_diagnostic()?;
-    let failed = tally.errors > 0 || (deny_warnings && tally.warnings > 0);
-    if format == Format::Human {
-        let names: Vec<String> = programs
-            .iter()
-            .map(|p| format!("`{}`", p.entry.display()))
-            .collect();
-        let what = if names.len() == 1 {
-            names[0].clone()
-        } else {
-            format!("{} files", names.len())
-        };
-        if failed {
-            eprintln!("error: {what} failed the check: {tally}");
-        } else {
-            eprintln!("checked {what}: {tally}");
-        }
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn fmt(paths: &[PathBuf], check_only: bool, color: bool) -> miette::Result<ExitCode> {
-    let files = driver::collect_entries(paths).map_err(driver_error)?;
-    let mut changed = Vec::new();
-    let mut broken = 0;
-    for path in &files {
-        let text = std::fs::read_to_string(path)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("cannot read `{}`", path.display()))?;
-        let mut sources = score::source::SourceMap::new();
-        let id = sources.add(
-            path.display().to_string(),
-            score::source::Origin::Disk(path.clone()),
-            text.clone(),
-        );
-        match score::fmt::format_source(id, &text) {
-            Ok(formatted) if formatted == text => {}
-            Ok(formatted) => {
-                changed.push(path.clone());
-                if !check_only {
-                    std::fs::write(path, formatted)
-                        .into_diagnostic()
-                        .wrap_err_with(|| format!("cannot write `{}`", path.display()))?;
-                }
-            }
-            Err(errors) => {
-                broken += 1;
-                eprint!("{}", diagnostics::render_human(&sources, &errors, color));
-                eprintln!(
-                    "error: `{}` has syntax errors; it was not formatted",
-                    path.display()
-                );
-            }
-        }
-    }
-    for path in &changed {
-        if check_only {
-            println!("would reformat {}", path.display());
-        } else {
-            println!("formatted {}", path.display());
-        }
-    }
-    if check_only && !changed.is_empty() {
-        eprintln!(
-            "{} of {} files would be reformatted; run `score fmt` to fix",
-            changed.len(),
-            files.len()
-        );
-    }
-    let failed = broken > 0 || (check_only && !changed.is_empty());
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    write_output(
+        output.as_deref(),
+        score::export::to_yaml(&workflow).as_bytes(),
+    )
 }
 
 fn explain(code: Option<&str>) -> miette::Result<ExitCode> {
     match code {
         None => {
             for info in diagnostics::CODES {
-                println!(
-                    "{}  {:<7}  {}",
-                    info.code,
-                    info.severity.as_str(),
-                    info.title
-                );
+                let severity = info.severity.as_str();
+                println!("{}  {severity:<7}  {}", info.code, info.title);
             }
             println!("\nRun `score explain CODE` for the explanation of one code.");
             Ok(ExitCode::SUCCESS)
@@ -869,58 +610,66 @@ fn explain(code: Option<&str>) -> miette::Result<ExitCode> {
     }
 }
 
+/// The plan of `file`: a score compiled (its warnings shown), or with
+/// `plan_files` any other file read as a plan. `Err` is the exit code once
+/// a problem in the sources has been shown.
+fn plan_of(file: &Path, color: bool, plan_files: bool) -> miette::Result<Result<Plan, ExitCode>> {
+    let planned = if plan_files {
+        driver::score_or_plan(file)
+    } else {
+        driver::compile(file)
+    };
+    match planned {
+        Ok(planned) => {
+            eprint!("{}", planned.diagnostics(color));
+            Ok(Ok(planned.plan))
+        }
+        Err(error) => plan_error(&error, color).map(Err),
+    }
+}
+
+fn plan_error(error: &PlanError, color: bool) -> miette::Result<ExitCode> {
+    eprint!("{}", error.diagnostics(color));
+    match error.usage() {
+        None => Ok(ExitCode::from(1)),
+        Some((message, Some(help))) => Err(miette!(help = help, "{message}")),
+        Some((message, None)) => Err(miette!("{message}")),
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
 fn parse_graph_format(text: &str) -> Result<score::graph::GraphFormat, String> {
     text.parse()
 }
 
-/// Check `file` and compile its plan. Diagnostics go to stderr; when there
-/// is an error, the exit code to return instead of a plan.
-fn compile(
-    file: &std::path::Path,
-    color: bool,
-) -> miette::Result<Result<score::plan::Plan, ExitCode>> {
-    let program = driver::check_file(file).map_err(driver_error)?;
-    let sources = program.sources();
-    eprint!(
-        "{}",
-        diagnostics::render_human(sources, program.diagnostics(), color)
-    );
-    if program.checked.has_errors() {
-        let mut tally = Tally::default();
-        tally.add(program.diagnostics());
-        eprintln!("error: `{}` failed the check: {tally}", file.display());
-        return Ok(Err(ExitCode::from(1)));
-    }
-    let entry_dir = file.parent().unwrap_or(std::path::Path::new(""));
-    match score::plan::build(&program.checked, sources, entry_dir) {
-        Ok(plan) => Ok(Ok(plan)),
-        Err(error) => Err(match error.help {
-            Some(help) => miette!(help = help, "{}", error.message),
-            None => miette!("{}", error.message),
-        }),
-    }
-}
-
 /// Write to a file, or to stdout when no file is given.
-fn write_output(path: Option<&std::path::Path>, bytes: &[u8]) -> miette::Result<()> {
+fn write_output(path: Option<&Path>, bytes: &[u8]) -> miette::Result<ExitCode> {
     match path {
         Some(path) => std::fs::write(path, bytes)
             .into_diagnostic()
-            .wrap_err_with(|| format!("cannot write `{}`", path.display())),
+            .wrap_err_with(|| format!("cannot write `{}`", path.display()))?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(bytes).into_diagnostic()?;
-            out.flush().into_diagnostic()
+            out.flush().into_diagnostic()?;
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn driver_error(error: driver::DriverError) -> miette::Report {
-    let help = match &error {
-        driver::DriverError::NothingToCheck { .. } => {
-            "pass a `.score` file, or a directory that contains some"
-        }
-        _ => "check the path and its permissions",
-    };
-    miette!(help = help, "{error}")
+    miette!(help = error.help(), "{error}")
+}
+
+fn refused(refusal: runtime::Refusal) -> miette::Report {
+    miette!(help = refusal.help, "{}", refusal.message)
 }

@@ -10,10 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-#[path = "support/runs.rs"]
-mod runs;
-#[allow(unused_imports)]
-use runs::*;
+mod support;
+
+use support::runs::*;
 
 fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> Value {
     use yaml_rust2::Yaml;
@@ -425,4 +424,73 @@ fn task_run_alone_says_what_is_wrong() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(status["status"], "succeeded");
     assert!(root.path().join("out/plan.json").is_file());
+}
+
+#[test]
+fn merge_says_merged_or_conflict_with_its_exit_code() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    quickstart_repo(&source);
+    let built = score()
+        .args(["build", "quickstart.score", "-o", "../plan.json"])
+        .current_dir(&source)
+        .output()
+        .unwrap();
+    assert!(built.status.success());
+    // Two part branches from main that write the same file differently.
+    for (task, text) in [("backend", "one\n"), ("frontend", "two\n")] {
+        git(
+            &source,
+            &[
+                "checkout",
+                "-q",
+                "-b",
+                &format!("score-parts/r1/{task}"),
+                "main",
+            ],
+        );
+        write(&source, "shared.txt", text);
+        git(&source, &["add", "-A"]);
+        git(&source, &["commit", "-q", "-m", task]);
+    }
+    git(&source, &["checkout", "-q", "main"]);
+    let merge = |run: &str| {
+        score()
+            .args(["merge", "--plan", "../plan.json", "--run", run])
+            .current_dir(&source)
+            .output()
+            .unwrap()
+    };
+    let out = merge("r1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a conflict is exit 1: {stderr}");
+    assert!(
+        stderr.contains("error: the branch of `frontend` conflicts with `score/r1` in shared.txt"),
+        "{stderr}"
+    );
+    // One branch alone merges.
+    git(
+        &source,
+        &[
+            "branch",
+            "-q",
+            "score-parts/r2/backend",
+            "score-parts/r1/backend",
+        ],
+    );
+    let out = merge("r2");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("merged 1 part into `score/r2` (4 had no branch: "),
+        "{stdout}"
+    );
+    // A run id git refuses is exit 2.
+    assert_eq!(merge("a..b").status.code(), Some(2));
 }

@@ -288,3 +288,29 @@ fn explain_prints_the_registry() {
         .code(2)
         .stderr(predicate::str::contains("not a diagnostic code"));
 }
+
+#[test]
+fn a_build_error_in_the_sources_shows_its_line_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = CLEAN.replace(
+        "title \"Demo\"",
+        "title \"Demo\"\n  prompt_template \"prompts/none.md\"",
+    );
+    write(dir.path(), "demo.score", &text);
+    score()
+        .current_dir(dir.path())
+        .args(["build", "--color", "never", "demo.score"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "error[E0104]: cannot read the prompt template `prompts/none.md`",
+        ))
+        .stderr(predicate::str::contains(
+            "prompt_template \"prompts/none.md\"",
+        ))
+        .stderr(predicate::str::contains("demo.score:5:19"))
+        .stderr(predicate::str::contains(
+            "error: no plan can be built from `demo.score`",
+        ));
+}

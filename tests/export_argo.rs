@@ -1,5 +1,5 @@
 //! `score export argo`: every example's Workflow validates against Argo's
-//! published JSON Schema (read from `../shared/data/` at test time) and
+//! published JSON Schema (vendored in `tests/data/argo-workflows/`) and
 //! passes the rules Argo checks that the schema cannot express; the YAML
 //! reads back as the same document; the export is deterministic and holds
 //! no secret; and the command line works end to end.
@@ -174,10 +174,10 @@ fn rename_task(plan: &mut Plan, old: &str, new: &str) {
 fn argo_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let path = root().join("../shared/data/argo-workflows.schema.json");
+        let path = root().join("tests/data/argo-workflows/schema.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
-                "Argo's JSON Schema is read from {} (the shared reference data beside the repository): {e}",
+                "Argo's JSON Schema is vendored at {} (see the README beside it): {e}",
                 path.display()
             )
         });

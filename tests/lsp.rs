@@ -1,8 +1,9 @@
 //! Drives the real `score lsp` binary over stdio with JSON-RPC, as an editor
 //! would: initialize, open files, ask questions, shut down.
 
-#[path = "support/lsp_wire.rs"]
-mod lsp_wire;
+mod support;
+
+use support::lsp_wire;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

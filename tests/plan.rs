@@ -3,9 +3,9 @@
 //! template overrides, and properties of waves, critical paths and hashes on
 //! generated scores.
 
-#[path = "../benches/support/generate.rs"]
-#[allow(dead_code)]
-mod generate;
+mod support;
+
+use support::generate;
 
 use proptest::prelude::*;
 use score::plan::{self, Plan};

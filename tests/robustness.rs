@@ -14,8 +14,9 @@
 //! - `--repo` values that git would read as options, or that carry
 //!   credentials, in `score export argo`, `score task run` and `score merge`.
 
-#[path = "support/lsp_wire.rs"]
-mod lsp_wire;
+mod support;
+
+use support::lsp_wire;
 
 use assert_cmd::Command;
 use serde_json::{Value, json};

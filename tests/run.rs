@@ -7,10 +7,9 @@ use predicates::prelude::*;
 use serde_json::Value;
 use std::path::Path;
 
-#[path = "support/runs.rs"]
-mod runs;
-#[allow(unused_imports)]
-use runs::*;
+mod support;
+
+use support::runs::*;
 
 fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();

@@ -8,13 +8,10 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 
-#[path = "support/runs.rs"]
-mod runs;
-#[allow(unused_imports)]
-use runs::*;
+mod support;
 
-#[path = "support/llm_server.rs"]
-mod llm_server;
+use support::llm_server;
+use support::runs::*;
 
 fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();

@@ -9,10 +9,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-#[path = "support/runs.rs"]
-mod runs;
-#[allow(unused_imports)]
-use runs::*;
+mod support;
+
+use support::runs::*;
 
 /// Sixteen mock parts in four layers of four; every part of a layer needs
 /// every part of the layer before. Each answer takes 40 ms, four at a time:

@@ -9,13 +9,10 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 
-#[path = "support/runs.rs"]
-mod runs;
-#[allow(unused_imports)]
-use runs::*;
+mod support;
 
-#[path = "support/llm_server.rs"]
-mod llm_server;
+use support::llm_server;
+use support::runs::*;
 
 /// Every file below `dir`, as paths.
 fn walk(dir: &Path) -> Vec<String> {

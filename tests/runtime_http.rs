@@ -7,8 +7,9 @@
 //! them directly with a retry policy of a few milliseconds, since the
 //! factory's policy is the real one (seconds of backoff).
 
-#[path = "support/llm_server.rs"]
-mod llm_server;
+mod support;
+
+use support::llm_server;
 
 use llm_server::{CHAT, LlmServer, MESSAGES, Step};
 use score::plan::{Agent, Complexity, Provider};

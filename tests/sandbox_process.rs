@@ -11,10 +11,9 @@ use base64::Engine as _;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
-#[path = "support/runs.rs"]
-mod runs;
+mod support;
 #[allow(unused_imports)]
-use runs::*;
+use support::runs::*;
 
 fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();

@@ -12,7 +12,7 @@
 //! An input that is only bound (`input n = p.o`) and declared nowhere takes
 //! the type of what it is bound to.
 
-use super::lower::RawBinding;
+use super::elaborate::RawBinding;
 use super::resolve::{self, Want};
 use super::{Ctx, ItemId, suggest};
 use crate::diagnostics::{Code, Diagnostic};

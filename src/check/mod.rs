@@ -6,9 +6,10 @@
 //!
 //! 1. `resolve`: a symbol table per file (declarations and imports),
 //!    duplicates (E0102), name resolution with did-you-mean (E0101).
-//! 2. [`settings`] (called while lowering each declaration in `lower`): the
-//!    schema of settings, unknown or ill-typed settings (E0104), missing
-//!    required ones (E0105), unknown providers (E0502).
+//! 2. [`settings`] (called while `elaborate` turns each declaration into
+//!    its part of the model): the schema of settings, unknown or ill-typed
+//!    settings (E0104), missing required ones (E0105), unknown providers
+//!    (E0502).
 //! 3. `types` and `bindings`: resolved types, record cycles (E0204), check
 //!    arguments (E0205), effective part interfaces, bindings (E0201, E0202,
 //!    E0203).
@@ -23,16 +24,15 @@
 
 mod agents;
 mod bindings;
-pub mod boundaries;
+pub(crate) mod boundaries;
 mod coverage;
-mod lower;
+mod elaborate;
 mod order;
 mod resolve;
-pub mod settings;
-pub(crate) mod suggest;
+pub(crate) mod settings;
 mod types;
 
-use crate::diagnostics::{self, Code, Diagnostic};
+use crate::diagnostics::{self, Code, Diagnostic, suggest};
 use crate::model::{
     AgentId, CheckId, ContractId, Decl, EnumId, IntentId, Model, PartId, Reference, SymbolId,
     SymbolKind, TypeId,
@@ -123,7 +123,7 @@ pub(crate) struct Ctx<'p> {
     /// The score's `default_agent`.
     pub default_agent: Resolution<AgentId>,
     /// Per part, what later phases need from its declaration.
-    pub parts: Vec<lower::PartWork<'p>>,
+    pub parts: Vec<elaborate::PartWork<'p>>,
     /// The symbol of each module imported somewhere.
     pub module_symbols: HashMap<FileId, SymbolId>,
     /// Orderings found while binding inputs: (source, consumer, binding).
@@ -243,7 +243,7 @@ pub fn check(program: &crate::syntax::Program) -> Checked {
 pub(crate) fn check_input(input: &Input<'_>) -> Checked {
     let mut cx = Ctx::new(input);
     resolve::declare(&mut cx);
-    lower::lower(&mut cx);
+    elaborate::elaborate(&mut cx);
     types::record_cycles(&mut cx);
     bindings::interfaces(&mut cx);
     bindings::bind(&mut cx);

@@ -356,7 +356,7 @@ fn declare_item(cx: &mut Ctx<'_>, file: FileId, item: &Item, name: &Ident) -> It
             ItemId::Agent(AgentId(m.agents.len() as u32 - 1))
         }
         Item::Part(_) => {
-            m.parts.push(super::lower::new_part(decl));
+            m.parts.push(super::elaborate::new_part(decl));
             ItemId::Part(PartId(m.parts.len() as u32 - 1))
         }
         Item::Score(_) | Item::Use(_) | Item::Sequence(_) | Item::Error(_) => {

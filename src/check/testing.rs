@@ -1,18 +1,13 @@
-//! Test support: check in-memory sources with the real parser. Imports are
-//! resolved the way the loader does it (`use a.b.c` is a module `a.b.c` if
-//! there is one, else the item `c` of module `a.b`), among the given files
-//! and the embedded standard library.
+//! Test support: check in-memory sources exactly as `score check` checks
+//! files. The files are served to the real loader (`syntax::load`) from a
+//! map, so imports, the embedded standard library and E0103 are resolved
+//! by the code that resolves them in production, then `check::check` runs.
 
-use super::{Checked, ImportView, ImportViewKind, Input, check_input};
+use super::Checked;
 use crate::diagnostics::{Code, Diagnostic, render_human};
-use crate::source::{FileId, Origin, SourceMap};
-use crate::syntax::ast::{self, Item};
-
-const STDLIB: &[(&str, &str)] = &[
-    ("std.checks", include_str!("../../stdlib/std/checks.score")),
-    ("std.types", include_str!("../../stdlib/std/types.score")),
-    ("std.agents", include_str!("../../stdlib/std/agents.score")),
-];
+use crate::source::SourceMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 pub(crate) struct Outcome {
     pub sources: SourceMap,
@@ -53,122 +48,37 @@ pub(crate) fn check_one(text: &str) -> Outcome {
     check_files(&[("main", text)])
 }
 
-/// Check a program whose files are named by module path (`main`,
-/// `billing.types`); the standard library is available too.
+/// Check the program whose entry is `main`, among files named by module
+/// path (`main`, `billing.types` is `billing/types.score`); the standard
+/// library is available too. The files live in memory only: nothing is
+/// read from disk.
 pub(crate) fn check_files(files: &[(&str, &str)]) -> Outcome {
-    let mut sources = SourceMap::new();
-    let mut modules: Vec<String> = Vec::new();
-    for (name, text) in files {
-        sources.add(
-            format!("{}.score", name.replace('.', "/")),
-            Origin::Memory,
-            text.to_string(),
-        );
-        modules.push(name.to_string());
-    }
-    let mut parsed: Vec<ast::File> = Vec::new();
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    for (i, (_, text)) in files.iter().enumerate() {
-        let (file, diags) = crate::syntax::parse(FileId(i as u32), text);
-        parsed.push(file);
-        diagnostics.extend(diags);
-    }
-    // Load the stdlib modules that are imported (as the loader does).
-    let wanted: Vec<&str> = STDLIB
+    let disk: HashMap<PathBuf, String> = files
         .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| {
-            parsed.iter().any(|f| {
-                f.items.iter().any(|item| match item {
-                    Item::Use(u) => {
-                        let dotted = u.path.dotted();
-                        dotted == *name || dotted.rsplit_once('.').is_some_and(|(m, _)| m == *name)
-                    }
-                    _ => false,
-                })
-            })
-        })
+        .map(|(name, text)| (module_path(name), text.to_string()))
         .collect();
-    for name in wanted {
-        let text = STDLIB.iter().find(|(n, _)| *n == name).unwrap().1;
-        let id = sources.add(
-            format!("<std>/{}.score", name.trim_start_matches("std.")),
-            Origin::Stdlib(name.to_string()),
-            text.to_string(),
-        );
-        let (file, diags) = crate::syntax::parse(id, text);
-        assert!(diags.is_empty(), "the stdlib parses");
-        parsed.push(file);
-        modules.push(name.to_string());
-    }
-    let find = |dotted: &str| {
-        modules
-            .iter()
-            .position(|m| m == dotted)
-            .map(|i| FileId(i as u32))
+    assert!(
+        disk.contains_key(&module_path("main")),
+        "check_files needs a `main` file"
+    );
+    let read = |path: &Path| {
+        disk.get(path).cloned().ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::NotFound, "not among the test's files")
+        })
     };
-    let mut imports = Vec::new();
-    for file in &parsed {
-        for item in &file.items {
-            let Item::Use(decl) = item else { continue };
-            let dotted = decl.path.dotted();
-            match &decl.items {
-                Some(items) => imports.push(ImportView {
-                    module: find(&dotted).or_else(|| {
-                        diagnostics.push(
-                            Diagnostic::new(Code::E0103, format!("no module `{dotted}`"))
-                                .primary(decl.path.span, "not found"),
-                        );
-                        None
-                    }),
-                    from: file.file,
-                    decl,
-                    kind: ImportViewKind::Items(items),
-                }),
-                None => match find(&dotted) {
-                    Some(module) => imports.push(ImportView {
-                        from: file.file,
-                        decl,
-                        module: Some(module),
-                        kind: ImportViewKind::Module {
-                            alias: decl.path.last(),
-                        },
-                    }),
-                    None => {
-                        let parent = dotted.rsplit_once('.').and_then(|(m, _)| find(m));
-                        if parent.is_none() {
-                            diagnostics.push(
-                                Diagnostic::new(Code::E0103, format!("no module `{dotted}`"))
-                                    .primary(decl.path.span, "not found"),
-                            );
-                        }
-                        imports.push(ImportView {
-                            from: file.file,
-                            decl,
-                            module: parent,
-                            kind: match parent {
-                                Some(_) => {
-                                    ImportViewKind::Items(std::slice::from_ref(decl.path.last()))
-                                }
-                                None => ImportViewKind::Module {
-                                    alias: decl.path.last(),
-                                },
-                            },
-                        });
-                    }
-                },
-            }
-        }
+    let program =
+        crate::syntax::load(&module_path("main"), &read).expect("the entry file is given");
+    let checked = super::check(&program);
+    Outcome {
+        sources: program.sources,
+        checked,
     }
-    let input = Input {
-        sources: &sources,
-        files: &parsed,
-        imports,
-        load_diagnostics: &diagnostics,
-    };
-    let checked = check_input(&input);
-    drop(input);
-    Outcome { sources, checked }
+}
+
+/// `billing.types` → `billing/types.score`, as the loader looks it up from
+/// an entry file in the current directory.
+fn module_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("{}.score", name.replace('.', "/")))
 }
 
 /// A clean, complete score to start tests from: every later test changes

@@ -4,6 +4,7 @@
 mod codes;
 mod explain;
 mod render;
+pub(crate) mod suggest;
 
 pub use codes::{CODES, Code, CodeInfo};
 pub use explain::{errors_markdown, explain};

@@ -828,78 +828,11 @@ fn input_parameters(plan: &Plan) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{
-        Agent, Complexity, CriticalPath, FORMAT, Schema, ScoreInfo, Task, ValueSpec,
-    };
+    use crate::plan::fixtures::plan;
+    use crate::plan::{Schema, Task, ValueSpec};
 
     fn task(id: &str, deps: &[&str]) -> Task {
-        Task {
-            agent: "mock".into(),
-            approve: None,
-            brief: None,
-            budget: None,
-            checks: vec![],
-            complexity: Complexity::Routine,
-            contracts: vec![],
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
-            doc: None,
-            estimate_ms: 1000,
-            hash: String::new(),
-            id: id.into(),
-            inputs: BTreeMap::new(),
-            intents: vec![],
-            outputs: BTreeMap::new(),
-            owns: vec![],
-            postconditions: vec![],
-            prompt: format!("Do {id} with {{{{input.x}}}}."),
-            reads: vec![],
-            result_schema: Schema::new(json!({"type": "object"})),
-            retries: 0,
-            timeout_ms: 60_000,
-            wave: 0,
-        }
-    }
-
-    fn plan(tasks: Vec<Task>) -> Plan {
-        let mut agents = BTreeMap::new();
-        agents.insert(
-            "mock".to_string(),
-            Agent {
-                tier: Complexity::Complex,
-                concurrency: None,
-                price_in: None,
-                price_out: None,
-                doc: None,
-                writes: Vec::new(),
-                reads: None,
-                confinement: Default::default(),
-                provider: Provider::Mock {
-                    latency_ms: None,
-                    fail_rate: None,
-                    seed: None,
-                },
-            },
-        );
-        Plan {
-            agents,
-            critical_path: CriticalPath::default(),
-            format: FORMAT.into(),
-            score: ScoreInfo {
-                budget: None,
-                concurrency: None,
-                default_agent: None,
-                doc: None,
-                inputs: BTreeMap::new(),
-                name: "demo".into(),
-                prompt_template: None,
-                title: "Demo".into(),
-                workspace: ".".into(),
-            },
-            source_hash: "0".repeat(64),
-            sources: BTreeMap::new(),
-            tasks,
-            waves: vec![],
-        }
+        crate::plan::fixtures::task(id, deps, 1000)
     }
 
     #[test]

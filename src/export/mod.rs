@@ -7,8 +7,8 @@
 //! and how to use it.
 
 pub mod argo;
-pub mod repo_url;
-pub mod yaml;
+pub(crate) mod repo_url;
+pub(crate) mod yaml;
 
 pub use argo::{ArgoOptions, argo_workflow, task_names};
 pub use yaml::to_yaml;

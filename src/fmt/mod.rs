@@ -75,8 +75,6 @@ mod doc;
 mod layout;
 mod literal;
 
-use std::path::{Path, PathBuf};
-
 use crate::diagnostics::Diagnostic;
 use crate::source::FileId;
 use crate::syntax::{self, ast};
@@ -104,59 +102,6 @@ pub fn format_file(file: &ast::File, text: &str) -> String {
     let mut layout = layout::Layout::new(text, &file.comments);
     let doc = layout.file(&file.items);
     doc::print(&doc, layout::WIDTH)
-}
-
-/// The `.score` files to format for the paths given on a command line:
-/// files as given, directories walked recursively for `*.score` files
-/// (sorted by path within each directory given), skipping hidden
-/// directories, `target/` and `node_modules/`. A file given twice is listed
-/// once.
-pub fn collect_score_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
-    let mut out: Vec<PathBuf> = Vec::new();
-    for path in paths {
-        let meta = std::fs::metadata(path).map_err(|e| with_path(e, path))?;
-        let mut found = Vec::new();
-        if meta.is_dir() {
-            walk(path, &mut found)?;
-            found.sort();
-        } else {
-            found.push(path.clone());
-        }
-        for file in found {
-            if !out.contains(&file) {
-                out.push(file);
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn with_path(error: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(error.kind(), format!("{}: {error}", path.display()))
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| with_path(e, dir))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| with_path(e, dir))?;
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let kind = entry.file_type().map_err(|e| with_path(e, &path))?;
-        if kind.is_dir() {
-            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
-                walk(&path, out)?;
-            }
-            continue;
-        }
-        // A symbolic link counts if it leads to a file; linked directories
-        // are not followed (they could loop).
-        let is_file = kind.is_file() || (kind.is_symlink() && path.is_file());
-        if is_file && path.extension().is_some_and(|ext| ext == "score") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

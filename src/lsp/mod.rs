@@ -354,7 +354,7 @@ impl Server {
     /// and workspace symbols, which must see the files that import a name).
     fn workspace(&mut self) -> Vec<Rc<Analysis>> {
         let mut uris: Vec<Url> = self.documents.uris().cloned().collect();
-        if let Ok(files) = crate::fmt::collect_score_files(&self.folders) {
+        if let Ok(files) = crate::source::score_files(&self.folders) {
             for file in files.into_iter().take(MAX_WORKSPACE_FILES) {
                 if let Ok(uri) = Url::from_file_path(&file)
                     && !uris.contains(&uri)

@@ -12,6 +12,7 @@ use super::schedule::schedule;
 use super::schema::{FieldDesc, NamedKind, NamedType, SchemaSet, TypeDefs, TypeDesc};
 use super::types::*;
 use crate::check::Checked;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{self, Const, EnsureKind, Level, Model, Ty};
 use crate::source::{FileId, Origin, SourceMap, Span};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -24,8 +25,9 @@ use std::sync::Mutex;
 pub struct BuildError {
     /// What is wrong, in one sentence.
     pub message: String,
-    /// Where, when it is a place in the sources.
-    pub span: Option<Span>,
+    /// Where, when it is a place in the sources, and the code it is a
+    /// diagnostic of there.
+    pub span: Option<(Span, Code)>,
     /// How to fix it.
     pub help: Option<String>,
 }
@@ -37,6 +39,17 @@ impl BuildError {
             span: None,
             help: None,
         }
+    }
+
+    /// The error as a diagnostic of the sources, when it is a place there
+    /// (shown with the lines it points at, like any other diagnostic).
+    pub fn diagnostic(&self) -> Option<Diagnostic> {
+        let (span, code) = self.span?;
+        let diagnostic = Diagnostic::new(code, self.message.clone()).primary(span, "");
+        Some(match &self.help {
+            Some(help) => diagnostic.help(help.clone()),
+            None => diagnostic,
+        })
     }
 }
 
@@ -129,7 +142,7 @@ fn score_template(
         })),
         Err(e) => Err(BuildError {
             message: format!("cannot read the prompt template `{written}`: {e}"),
-            span: Some(span),
+            span: Some((span, Code::E0104)),
             help: Some(
                 "the path is relative to the file that declares the score; copy stdlib/templates/prompt.md there to start from the built-in template"
                     .into(),
@@ -356,7 +369,7 @@ impl<'m> Compiler<'m> {
             let Some(agent) = part.agent else {
                 return Err(BuildError {
                     message: format!("part `{}` has no agent", part.decl.name),
-                    span: Some(part.decl.name_span),
+                    span: Some((part.decl.name_span, Code::E0503)),
                     help: Some(
                         "add `by AGENT` to the part, or `default_agent` to the score".into(),
                     ),

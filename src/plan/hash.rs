@@ -210,12 +210,8 @@ mod tests {
 
     #[test]
     fn the_fast_path_agrees_with_the_documented_definition() {
-        use crate::plan::schedule::tests::task;
-        let mut plan = crate::plan::summary::tests::plan(
-            vec![task("a", &[], 5), task("b", &["a"], 7)],
-            None,
-            Some(2),
-        );
+        use crate::plan::fixtures::{plan, task};
+        let mut plan = plan(vec![task("a", &[], 5), task("b", &["a"], 7)]);
         assign_hashes(&mut plan);
         let a = plan.task("a").unwrap();
         let b = plan.task("b").unwrap();

@@ -8,14 +8,16 @@
 //! The format is documented field by field in `docs/plan.md`, and as a JSON
 //! Schema in `schemas/score-plan-1.json`.
 
-pub mod compile;
-pub mod consistency;
+pub(crate) mod compile;
+pub(crate) mod consistency;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod hash;
-pub mod prompt;
+pub(crate) mod prompt;
 pub mod schedule;
-pub mod schema;
-pub mod summary;
-pub mod types;
+pub(crate) mod schema;
+pub(crate) mod summary;
+pub(crate) mod types;
 
 pub use compile::{BuildError, build};
 pub use summary::summary;
@@ -194,6 +196,14 @@ pub fn load(text: &str) -> Result<Plan, LoadError> {
         return Err(LoadError::Inconsistent(problems));
     }
     Ok(plan)
+}
+
+/// Reads and validates a plan file (`score build -o FILE`); the error
+/// names the file and says what is wrong with it.
+pub fn load_file(path: &std::path::Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the plan `{}`: {e}", path.display()))?;
+    load(&text).map_err(|e| format!("`{}`: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -384,13 +384,6 @@ pub struct Sections {
 }
 
 impl Sections {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        SECTIONS
-            .iter()
-            .position(|s| *s == name)
-            .map(|i| self.values[i].as_str())
-    }
-
     /// Renders every section for `task`. Sections never end with a line
     /// break; an empty one is `""`.
     pub fn for_task(score: &ScoreInfo, task: &Task) -> Sections {

@@ -228,39 +228,9 @@ impl Schedule {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::plan::types::Complexity;
-    use std::collections::BTreeMap;
-
-    /// A bare task for graph tests.
-    pub(crate) fn task(id: &str, deps: &[&str], estimate_ms: u64) -> Task {
-        Task {
-            id: id.to_string(),
-            doc: None,
-            agent: "a".to_string(),
-            complexity: Complexity::Routine,
-            contracts: vec![],
-            intents: vec![],
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
-            inputs: BTreeMap::new(),
-            outputs: BTreeMap::new(),
-            result_schema: crate::plan::types::Schema::new(serde_json::json!({})),
-            owns: vec![],
-            reads: vec![],
-            checks: vec![],
-            postconditions: vec![],
-            retries: 0,
-            timeout_ms: 3 * estimate_ms,
-            estimate_ms,
-            budget: None,
-            approve: None,
-            brief: None,
-            prompt: String::new(),
-            wave: 0,
-            hash: String::new(),
-        }
-    }
+    use crate::plan::fixtures::task;
 
     #[test]
     fn the_example_score_has_three_waves() {

@@ -95,10 +95,6 @@ impl SchemaSet {
         SchemaSet { defs, rendered }
     }
 
-    pub fn defs(&self) -> &TypeDefs {
-        &self.defs
-    }
-
     /// A self-contained schema for a value of type `ty`, keys sorted.
     pub fn schema_for(&self, ty: &TypeDesc) -> Value {
         let mut root = Map::new();
@@ -160,11 +156,13 @@ impl SchemaSet {
 }
 
 /// [`SchemaSet::schema_for`] for a one-off.
+#[cfg(test)]
 pub fn schema_for(ty: &TypeDesc, defs: &TypeDefs) -> Value {
     SchemaSet::new(defs.clone()).schema_for(ty)
 }
 
 /// [`SchemaSet::object_schema`] for a one-off.
+#[cfg(test)]
 pub fn object_schema<'a>(
     fields: impl IntoIterator<Item = (&'a str, &'a TypeDesc, Option<&'a str>)> + Clone,
     defs: &TypeDefs,

@@ -389,66 +389,23 @@ fn warnings(plan: &Plan) -> Vec<String> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::plan::schedule::{schedule, tests::task};
-    use crate::plan::types::{Agent, CriticalPath, MINUTE_MS, Provider, ScoreInfo};
+    use crate::plan::fixtures::{AGENT, task};
+    use crate::plan::types::MINUTE_MS;
 
-    pub(crate) fn plan(
-        tasks: Vec<Task>,
-        concurrency: Option<u32>,
-        agent_concurrency: Option<u32>,
-    ) -> Plan {
-        let s = schedule(&tasks).unwrap();
-        let mut tasks = tasks;
-        for (i, t) in tasks.iter_mut().enumerate() {
-            t.wave = s.wave_of[i];
+    /// The fixture plan with a budget of 1 000 tokens and these limits.
+    fn plan(tasks: Vec<Task>, concurrency: Option<u32>, agent_concurrency: Option<u32>) -> Plan {
+        let mut plan = crate::plan::fixtures::plan(tasks);
+        plan.score.concurrency = concurrency;
+        plan.score.budget = Some(Budget {
+            tokens: Some(1000),
+            usd: None,
+        });
+        if let Some(agent) = plan.agents.get_mut(AGENT) {
+            agent.concurrency = agent_concurrency;
         }
-        let mut agents = BTreeMap::new();
-        agents.insert(
-            "a".to_string(),
-            Agent {
-                tier: Complexity::Complex,
-                concurrency: agent_concurrency,
-                price_in: None,
-                price_out: None,
-                doc: None,
-                writes: Vec::new(),
-                reads: None,
-                confinement: Default::default(),
-                provider: Provider::Mock {
-                    latency_ms: None,
-                    fail_rate: None,
-                    seed: None,
-                },
-            },
-        );
-        Plan {
-            format: crate::plan::FORMAT.into(),
-            score: ScoreInfo {
-                name: "demo".into(),
-                title: "Demo".into(),
-                doc: None,
-                workspace: ".".into(),
-                concurrency,
-                default_agent: None,
-                budget: Some(Budget {
-                    tokens: Some(1000),
-                    usd: None,
-                }),
-                inputs: BTreeMap::new(),
-                prompt_template: None,
-            },
-            sources: BTreeMap::new(),
-            source_hash: String::new(),
-            agents,
-            critical_path: CriticalPath {
-                tasks: s.critical_path(&tasks).tasks,
-                estimate_ms: s.critical_path.estimate_ms,
-            },
-            waves: s.waves,
-            tasks,
-        }
+        plan
     }
 
     #[test]

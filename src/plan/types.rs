@@ -115,6 +115,16 @@ impl Plan {
     pub fn task(&self, id: &str) -> Option<&Task> {
         self.tasks.iter().find(|t| t.id == id)
     }
+
+    /// Each task's position in [`Plan::tasks`], by id: for looking many
+    /// tasks up (dependencies, journal records) without a scan each.
+    pub fn index(&self) -> std::collections::HashMap<&str, usize> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect()
+    }
 }
 
 /// The score's metadata.
@@ -560,21 +570,11 @@ mod tests {
 
     #[test]
     fn agent_provider_is_flattened_beside_common_fields() {
-        let agent = Agent {
-            tier: Complexity::Complex,
-            concurrency: None,
-            price_in: None,
-            price_out: None,
-            doc: None,
-            writes: Vec::new(),
-            reads: None,
-            confinement: Default::default(),
-            provider: Provider::Mock {
-                latency_ms: Some(5),
-                fail_rate: None,
-                seed: None,
-            },
-        };
+        let agent = crate::plan::fixtures::agent(Provider::Mock {
+            latency_ms: Some(5),
+            fail_rate: None,
+            seed: None,
+        });
         let v = serde_json::to_value(&agent).unwrap();
         assert_eq!(v["provider"], "mock");
         assert_eq!(v["tier"], "complex");

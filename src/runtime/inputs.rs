@@ -158,13 +158,7 @@ mod tests {
     use serde_json::json;
 
     fn plan_with_inputs(inputs: &[(&str, &str, Value)]) -> Plan {
-        let mut plan: Plan = serde_json::from_value(json!({
-            "agents": {}, "critical_path": {"estimate_ms": 0, "tasks": []}, "format": "score-plan/1",
-            "score": {"budget": null, "concurrency": null, "default_agent": null, "doc": null, "inputs": {},
-                      "name": "s", "prompt_template": null, "title": "s", "workspace": "."},
-            "source_hash": "", "sources": {}, "tasks": [], "waves": []
-        }))
-        .unwrap();
+        let mut plan = crate::plan::fixtures::plan(vec![]);
         for (name, ty, schema) in inputs {
             plan.score.inputs.insert(
                 name.to_string(),

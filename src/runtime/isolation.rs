@@ -124,11 +124,6 @@ impl Isolation {
         })
     }
 
-    /// The repository's top level.
-    pub fn root(&self) -> &Path {
-        self.repo.root()
-    }
-
     /// Where this run's checkouts are, outside the repository.
     pub fn sandbox_dir(&self) -> PathBuf {
         self.repo.sandbox_dir(&self.run_id)

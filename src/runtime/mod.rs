@@ -10,26 +10,31 @@
 //! - [`dry_run`]: what would be dispatched, with prompts, calling nothing;
 //! - [`run`]: takes the workspace's lock, opens (or resumes) the run's
 //!   journal and hands over to the [`conduct`] loop;
-//! - [`report`]: the table at the end; [`approve`]: `score approve`.
+//! - [`report`]: the table at the end; [`approve`]: `score approve`;
+//!   [`clean`]: `score clean`; [`block_on`]: the async runtime every
+//!   command that runs tasks starts.
 
 pub mod agent;
 pub mod agents;
 mod attempt;
-pub mod conduct;
-pub mod files;
-pub mod inputs;
-pub mod isolation;
-pub mod journal;
-pub mod lock;
+pub(crate) mod conduct;
+pub(crate) mod files;
+pub(crate) mod inputs;
+pub(crate) mod isolation;
+pub(crate) mod journal;
+pub(crate) mod lock;
+pub mod merge;
 pub mod process;
-pub mod progress;
+pub(crate) mod progress;
 pub mod redact;
-pub mod report;
+mod remote;
+pub(crate) mod report;
 pub mod sandbox;
-pub mod scheduler;
-pub mod select;
+pub(crate) mod scheduler;
+pub(crate) mod select;
 pub mod task;
-pub mod values;
+// Public only until the sandbox work on checks lands: narrowed now, it
+// would show `CheckOutcome` fields that nothing reads yet.
 pub mod verify;
 
 use crate::plan::{Plan, Provider};
@@ -105,7 +110,16 @@ pub fn prepare(
     options: &RunOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Prepared, String> {
+    if options.jobs == Some(0) {
+        return Err("`--jobs 0` would run nothing; give at least 1".to_string());
+    }
     let mut warnings = select::override_agents(&mut plan, &options.agents)?;
+    if options.in_place {
+        warnings.push(
+            "--in-place: parts play in the workspace itself; what they write outside their `owns` is not rolled back"
+                .to_string(),
+        );
+    }
     select::only(&mut plan, &options.only)?;
     let score_inputs = inputs::score_inputs(&plan, &options.inputs, &options.input_base)?;
     let mut performers = HashMap::new();
@@ -290,6 +304,76 @@ pub struct RunContext {
     pub interactive: bool,
 }
 
+impl RunContext {
+    /// The context of `score run` on this terminal: progress as `mode`
+    /// says, approvals asked on the terminal when there is one (and the
+    /// events do not go to stdout).
+    pub fn on_terminal(workspace: PathBuf, mode: Mode) -> RunContext {
+        use std::io::IsTerminal;
+        RunContext {
+            workspace,
+            mode,
+            interactive: mode != Mode::Json
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// A command that cannot start: what is wrong, and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub help: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// The workspace a run of `file` (a score or a plan) plays in: `--workspace`
+/// (`flag`, relative to `cwd`), else the plan's `workspace` relative to the
+/// file; canonical, so that it exists.
+pub fn workspace_of(
+    file: &Path,
+    plan: &Plan,
+    flag: Option<&Path>,
+    cwd: &Path,
+) -> Result<PathBuf, Refusal> {
+    let workspace = match flag {
+        Some(dir) => cwd.join(dir),
+        None => cwd
+            .join(file.parent().unwrap_or(Path::new("")))
+            .join(&plan.score.workspace),
+    };
+    workspace.canonicalize().map_err(|e| Refusal {
+        message: format!(
+            "the workspace `{}` cannot be used: {e}",
+            workspace.display()
+        ),
+        help:
+            "create the directory, fix the score's `workspace` setting, or pass `--workspace DIR`"
+                .to_string(),
+    })
+}
+
+/// Runs `future` to its end on a multi-threaded tokio runtime, as
+/// `score run` and `score task run` do; what is still running when it ends
+/// (children killed on cancel) is not waited for.
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, String> {
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let out = tokio.block_on(future);
+    tokio.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(out)
+}
+
 /// A finished invocation of `score run`.
 pub struct Finished {
     pub run: journal::RunDir,
@@ -306,6 +390,54 @@ pub struct Finished {
     pub merged: Option<Result<String, String>>,
     /// The run's redactor (the report goes through it).
     pub redactor: Arc<redact::Redactor>,
+}
+
+impl Finished {
+    /// The table `score run` prints at the end: one row per task, then the
+    /// totals; paths are shown relative to `cwd`.
+    pub fn report(&self, file: &str, cwd: &Path) -> String {
+        let mut report = report::render(self, file, cwd);
+        match &self.merged {
+            Some(Ok(message)) => report.push_str(&format!("Merged: {message}\n")),
+            Some(Err(message)) => report.push_str(&format!("Not merged: {message}\n")),
+            None => {}
+        }
+        report
+    }
+
+    /// What to say when this run took over the lock of a run that died.
+    pub fn takeover_note(&self) -> Option<String> {
+        let holder = self.took_over.as_ref()?;
+        let stopped = match self.leftovers_stopped {
+            0 => String::new(),
+            1 => "; stopped 1 process it had left running".to_string(),
+            n => format!("; stopped {n} processes it had left running"),
+        };
+        Some(format!(
+            "took over the lock of run {} (process {} is gone{stopped})",
+            holder.run, holder.pid
+        ))
+    }
+
+    /// `score run`'s exit status: 0 every task succeeded, 130 cancelled,
+    /// 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self.outcome.status {
+            RunStatus::Succeeded => 0,
+            RunStatus::Cancelled => 130,
+            _ => 1,
+        }
+    }
+
+    /// How many tasks are done: played now, in an earlier invocation of a
+    /// resumed run, or reused from the cache.
+    pub fn tasks_done(&self) -> usize {
+        self.outcome
+            .states
+            .iter()
+            .filter(|s| s.status == Status::Done)
+            .count()
+    }
 }
 
 /// Runs a prepared plan in `ctx.workspace`: a new run, or `--resume`.
@@ -556,12 +688,7 @@ fn restore(
     states: &mut [TaskState],
     run: &journal::RunDir,
 ) -> Vec<Owed> {
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let mut pending: HashMap<usize, Pending> = HashMap::new();
     for record in records {
         let Some(&i) = record.event.task().and_then(|t| index.get(t)) else {
@@ -713,15 +840,37 @@ fn restore(
     owed
 }
 
-/// `score approve RUN_ID PART`: journals a person's approval (or
-/// rejection) of a task's result. `score run --resume` then goes on.
+/// The workspace holding run `run_id`: `flag` (relative to `cwd`) when
+/// given, else the nearest directory from `cwd` up whose runs include it.
+pub fn workspace_of_run(run_id: &str, flag: Option<&Path>, cwd: &Path) -> Result<PathBuf, Refusal> {
+    if let Some(dir) = flag {
+        return Ok(cwd.join(dir));
+    }
+    cwd.ancestors()
+        .find(|dir| RunsDir::new(dir).run(run_id).dir.is_dir())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Refusal {
+            message: format!("no run `{run_id}` in `.score/runs/` here or in any parent directory"),
+            help: "run it from the workspace of the run, or pass `--workspace DIR`".to_string(),
+        })
+}
+
+/// Who approves: the user's login name, as the environment says.
+pub(crate) fn approver() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "someone".into())
+}
+
+/// `score approve RUN_ID PART`: journals the approval (or rejection) of a
+/// task's result by the [`approver`]. `score run --resume` then goes on.
 pub fn approve(
     workspace: &Path,
     run_id: &str,
     task: &str,
     approve: bool,
-    by: &str,
 ) -> Result<String, String> {
+    let by = &approver();
     let runs = RunsDir::new(workspace);
     let run = runs.run(run_id);
     if !run.events().is_file() {

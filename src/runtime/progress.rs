@@ -90,10 +90,6 @@ impl Progress {
         self.lock().redactor = redactor;
     }
 
-    pub fn mode(&self) -> Mode {
-        self.lock().mode
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }

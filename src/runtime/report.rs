@@ -6,7 +6,6 @@ use super::Finished;
 use super::conduct::Status;
 use super::journal::RunStatus;
 use super::progress::human_ms;
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -114,12 +113,7 @@ pub fn render(finished: &Finished, file: &str, cwd: &Path) -> String {
 
     // The critical path as it ran: from the task that finished last, back
     // through the dependency that finished last each time.
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let last = (0..states.len())
         .filter(|&i| states[i].status == Status::Done && states[i].finished_at.is_some())
         .max_by_key(|&i| states[i].finished_at);

@@ -679,17 +679,16 @@ mod tests {
 
     #[test]
     fn a_plans_limits_and_graph_are_read_by_index() {
-        use crate::plan::schedule::tests::task;
-        use crate::plan::summary::tests::plan;
-        let plan = plan(
-            vec![
-                task("model", &[], 10),
-                task("store", &["model"], 20),
-                task("api", &["model", "store"], 30),
-            ],
-            Some(4),
-            Some(2),
-        );
+        use crate::plan::fixtures::{AGENT, plan, task};
+        let mut plan = plan(vec![
+            task("model", &[], 10),
+            task("store", &["model"], 20),
+            task("api", &["model", "store"], 30),
+        ]);
+        plan.score.concurrency = Some(4);
+        if let Some(agent) = plan.agents.get_mut(AGENT) {
+            agent.concurrency = Some(2);
+        }
         let dag = Dag::of_plan(&plan);
         assert_eq!(dag.deps, vec![vec![], vec![0], vec![0, 1]]);
         assert_eq!(dag.estimate_ms, vec![10, 20, 30]);

@@ -95,18 +95,13 @@ pub fn only(plan: &mut Plan, parts: &[String]) -> Result<(), String> {
     if parts.is_empty() {
         return Ok(());
     }
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let mut keep = vec![false; plan.tasks.len()];
     let mut stack = Vec::new();
     for part in parts {
         let Some(&i) = index.get(part.as_str()) else {
             let ids: Vec<&str> = plan.tasks.iter().map(|t| t.id.as_str()).collect();
-            let hint = match crate::check::suggest::best_match(part, ids.iter().copied()) {
+            let hint = match crate::diagnostics::suggest::best_match(part, ids.iter().copied()) {
                 Some(close) => format!(" (did you mean `{close}`?)"),
                 None if ids.len() <= 30 => format!("; its parts are: {}", ids.join(", ")),
                 None => String::new(),

@@ -1,6 +1,7 @@
 //! One task of a plan, anywhere: `score task run`, the unit a distributed
-//! engine (Argo Workflows) schedules, and `score merge`, which gathers the
-//! part branches of such a run into its integration branch.
+//! engine (Argo Workflows) schedules. (`score merge`, which gathers the
+//! part branches of such a run, is `merge.rs`; the git both use,
+//! `remote.rs`.)
 //!
 //! `score task run` plays exactly one task as `score run` would (agent,
 //! validation, checks, retries with feedback, boundary enforcement in a
@@ -12,6 +13,7 @@
 //! dependencies' files; with `--repo`, the repository is cloned first and
 //! the branch pushed back.
 
+use super::remote::{clone, git, part_refs};
 use super::{Finished, Mode, RunContext, RunOptions, conduct::Status};
 use crate::plan::{InputSource, Plan};
 use serde::Serialize;
@@ -46,13 +48,41 @@ pub struct TaskRequest {
     pub agents: Vec<String>,
 }
 
+/// How `score task run` ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskOutcome {
+    Succeeded,
+    /// The task did not meet its contract.
+    Failed,
+    /// It could not be run: bad plan, inputs, repository, flags or keys.
+    Error,
+}
+
+impl TaskOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskOutcome::Succeeded => "succeeded",
+            TaskOutcome::Failed => "failed",
+            TaskOutcome::Error => "error",
+        }
+    }
+
+    /// 0 succeeded, 1 failed, 2 could not run.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            TaskOutcome::Succeeded => 0,
+            TaskOutcome::Failed => 1,
+            TaskOutcome::Error => 2,
+        }
+    }
+}
+
 /// The final JSON status line.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskStatus {
     pub task: String,
-    /// `succeeded`, `failed` (the task did not meet its contract) or
-    /// `error` (it could not be run: bad inputs, repository, flags).
-    pub status: &'static str,
+    pub status: TaskOutcome,
     pub run: Option<String>,
     pub attempts: u32,
     /// The commit of the task's work, when it changed files.
@@ -67,7 +97,7 @@ impl TaskStatus {
     fn error(task: &str, run: Option<String>, message: String) -> TaskStatus {
         TaskStatus {
             task: task.to_string(),
-            status: "error",
+            status: TaskOutcome::Error,
             run,
             attempts: 0,
             commit: None,
@@ -79,19 +109,20 @@ impl TaskStatus {
 
     /// 0 succeeded, 1 failed, 2 could not run.
     pub fn exit_code(&self) -> u8 {
-        match self.status {
-            "succeeded" => 0,
-            "failed" => 1,
-            _ => 2,
-        }
+        self.status.exit_code()
     }
-}
 
-/// The branch by which a distributed run publishes `task`'s work:
-/// `score-parts/RUN/TASK` (a branch, so that it can be pushed to and
-/// fetched from a shared remote).
-pub fn part_branch(run: &str, task: &str) -> String {
-    format!("score-parts/{run}/{task}")
+    /// What to say on stderr when the task did not succeed.
+    pub fn complaint(&self) -> Option<String> {
+        let message = self.message.as_ref()?;
+        (self.status != TaskOutcome::Succeeded)
+            .then(|| format!("error: `{}` {}: {message}", self.task, self.status.as_str()))
+    }
+
+    /// The JSON status line.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// The default run id of a plan's distributed run.
@@ -155,12 +186,7 @@ pub fn read_inputs(plan: &Plan, task: &str, dir: &Path) -> Result<BTreeMap<Strin
 /// Every task upstream of `task` (its transitive dependencies), in plan
 /// order (which is DAG order).
 fn upstream(plan: &Plan, task: &str) -> Vec<String> {
-    let index: HashMap<&str, usize> = plan
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
+    let index = plan.index();
     let mut seen = BTreeSet::new();
     let mut stack: Vec<&str> = plan
         .task(task)
@@ -178,93 +204,19 @@ fn upstream(plan: &Plan, task: &str) -> Vec<String> {
     ids.into_iter().map(str::to_string).collect()
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new("git")
-        .args(["-c", "core.hooksPath=/dev/null"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(format!(
-            "`git {}` failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
-}
-
-/// Clones `repo` into `dir` at `base` (a fresh clone each time: a pod
-/// starts empty, and a retry must not see a failed attempt's files).
-///
-/// Both come from the command line (or a Workflow's parameters): one that
-/// starts with `-` would be an option to git (`--upload-pack=CMD` runs a
-/// program), so it is refused, and the URL is passed after `--` anyway.
-/// Messages name the URL without the credentials it may hold.
-fn clone(repo: &str, base: Option<&str>, dir: &Path) -> Result<(), String> {
-    let shown = crate::export::repo_url::strip_credentials(repo).url;
-    if repo.starts_with('-') {
-        return Err(format!(
-            "`--repo {shown}` starts with `-`, which git would read as an option; give a URL or a path (a path starting with `-` as `./-...`)"
-        ));
-    }
-    if let Some(base) = base.filter(|b| b.starts_with('-')) {
-        return Err(format!(
-            "`--base {base}` starts with `-`, which git would read as an option; give a branch or commit"
-        ));
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| format!("cannot clear `{}`: {e}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-    git(dir, &["clone", "--quiet", "--", repo, "."])
-        .map_err(|e| format!("cannot clone `{shown}`: {}", e.replace(repo, &shown)))?;
-    if let Some(base) = base {
-        git(dir, &["checkout", "--quiet", "--detach", base])
-            .or_else(|_| {
-                git(
-                    dir,
-                    &["checkout", "--quiet", "--detach", &format!("origin/{base}")],
-                )
-            })
-            .map_err(|e| format!("cannot check out the base `{base}`: {e}"))?;
-    }
-    Ok(())
-}
-
-/// The part branches of `run` the remote (or local repository) has, as
-/// `task → ref to merge`.
-fn part_refs(dir: &Path, run: &str, remote: bool) -> Result<HashMap<String, String>, String> {
-    let prefix = format!("score-parts/{run}/");
-    if remote {
-        git(
-            dir,
-            &[
-                "fetch",
-                "--quiet",
-                "origin",
-                &format!("+refs/heads/{prefix}*:refs/remotes/origin/{prefix}*"),
-            ],
-        )?;
-    }
-    let pattern = if remote {
-        format!("refs/remotes/origin/{prefix}")
-    } else {
-        format!("refs/heads/{prefix}")
+/// `score task run --plan FILE`: reads the plan and plays the task on a
+/// runtime of its own; a plan that cannot be read is an `error` status.
+pub fn run_from_file(
+    plan: &Path,
+    request: &TaskRequest,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> TaskStatus {
+    let plan = match crate::plan::load_file(plan) {
+        Ok(plan) => plan,
+        Err(message) => return TaskStatus::error(&request.task, None, message),
     };
-    let listed = git(dir, &["for-each-ref", "--format=%(refname)", &pattern])?;
-    Ok(listed
-        .lines()
-        .filter_map(|r| {
-            r.strip_prefix(&pattern)
-                .map(|task| (task.to_string(), r.to_string()))
-        })
-        .collect())
+    super::block_on(run_task(plan, request, env))
+        .unwrap_or_else(|message| TaskStatus::error(&request.task, None, message))
 }
 
 /// `score task run`: plays one task and says what happened.
@@ -353,9 +305,9 @@ async fn run_task_inner(
     let mut status = TaskStatus {
         task: request.task.clone(),
         status: if state.status == Status::Done {
-            "succeeded"
+            TaskOutcome::Succeeded
         } else {
-            "failed"
+            TaskOutcome::Failed
         },
         run: Some(run.to_string()),
         attempts: state.attempts,
@@ -368,7 +320,7 @@ async fn run_task_inner(
             .map(|(kind, m)| format!("{}: {m}", kind.as_str())),
     };
 
-    if status.status != "succeeded" {
+    if status.status != TaskOutcome::Succeeded {
         return Ok(status);
     }
     let outputs = state.outputs.as_deref().cloned().unwrap_or(Value::Null);
@@ -380,7 +332,7 @@ async fn run_task_inner(
     std::fs::write(&file, text).map_err(|e| format!("cannot write `{}`: {e}", file.display()))?;
     status.outputs_file = Some(file.display().to_string());
     if let Some(commit) = &status.commit {
-        let branch = part_branch(run, &request.task);
+        let branch = super::remote::part_branch(run, &request.task);
         if request.repo.is_some() {
             git(
                 &workspace,
@@ -399,94 +351,4 @@ async fn run_task_inner(
         status.branch = Some(branch);
     }
     Ok(status)
-}
-
-/// What `score merge` did.
-#[derive(Clone, Debug, Serialize)]
-pub struct MergeReport {
-    pub run: String,
-    pub branch: String,
-    /// The parts merged, in order.
-    pub merged: Vec<String>,
-    /// Parts with no branch (they changed no file, or did not run).
-    pub without_branch: Vec<String>,
-}
-
-/// `score merge`: merges the part branches of `run` into `score/RUN`, in
-/// plan (DAG) order, from `base` (default HEAD); with `repo`, in a fresh
-/// clone, pushing the integration branch back.
-pub fn merge_parts(
-    plan: &Plan,
-    run: &str,
-    repo: Option<&str>,
-    base: Option<&str>,
-    workspace: &Path,
-) -> Result<MergeReport, String> {
-    crate::workspace::check_name("run id", run).map_err(|e| e.to_string())?;
-    let dir = match repo {
-        Some(repo) => {
-            let dir = workspace.join(format!("score-merge-{run}"));
-            clone(repo, base, &dir)?;
-            dir
-        }
-        None => workspace.to_path_buf(),
-    };
-    let repository = crate::workspace::Repo::open(&dir).map_err(|e| e.to_string())?;
-    let branch = crate::workspace::integration_branch(run);
-    if repo.is_some() {
-        // The remote's integration branch, if an earlier merge pushed one.
-        let _ = git(
-            &dir,
-            &[
-                "fetch",
-                "--quiet",
-                "origin",
-                &format!("+refs/heads/{branch}:refs/heads/{branch}"),
-            ],
-        );
-    }
-    repository
-        .create_integration_branch(run)
-        .map_err(|e| e.to_string())?;
-    let parts = part_refs(&dir, run, repo.is_some())?;
-    let mut report = MergeReport {
-        run: run.to_string(),
-        branch: branch.clone(),
-        merged: Vec::new(),
-        without_branch: Vec::new(),
-    };
-    for task in &plan.tasks {
-        let Some(reference) = parts.get(&task.id) else {
-            report.without_branch.push(task.id.clone());
-            continue;
-        };
-        let message = super::conduct::merge_message(task, run);
-        match repository
-            .merge(&branch, reference, &message)
-            .map_err(|e| e.to_string())?
-        {
-            crate::workspace::MergeOutcome::Merged { .. }
-            | crate::workspace::MergeOutcome::UpToDate => report.merged.push(task.id.clone()),
-            crate::workspace::MergeOutcome::Conflict { paths, .. } => {
-                return Err(format!(
-                    "the branch of `{}` conflicts with `{branch}` in {}; parts that may run at the same time must own disjoint paths",
-                    task.id,
-                    paths.join(", ")
-                ));
-            }
-        }
-    }
-    if repo.is_some() {
-        git(
-            &dir,
-            &[
-                "push",
-                "--quiet",
-                "origin",
-                &format!("refs/heads/{branch}:refs/heads/{branch}"),
-            ],
-        )
-        .map_err(|e| format!("cannot push `{branch}`: {e}"))?;
-    }
-    Ok(report)
 }

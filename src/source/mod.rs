@@ -4,7 +4,12 @@
 //! range. The [`SourceMap`] owns the text of every loaded file and converts
 //! byte offsets to the positions users and tools want: 1-based line and
 //! column counted in characters (for humans and `--format json`), and 0-based
-//! UTF-16 columns (for the language server).
+//! UTF-16 columns (for the language server). [`score_files`] finds the
+//! `.score` files that paths on a command line stand for.
+
+mod discover;
+
+pub use discover::score_files;
 
 use std::fmt;
 use std::ops::Range;

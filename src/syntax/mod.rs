@@ -219,4 +219,6 @@ fn verify_fast_path(
 }
 
 #[cfg(test)]
+mod fast_coverage;
+#[cfg(test)]
 mod tests;

@@ -1,101 +1,14 @@
-//! Unit tests of the front end: every construct of notes/syntax.md, error
-//! recovery, and the complete example of the language reference.
+//! Unit tests of the front end: every construct of the language reference
+//! (docs/language.md), error recovery, and its complete example.
 
 use super::ast::*;
 use super::parse;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{FileId, Span};
 
-/// The complete example at the top of the language design reference.
-const EXAMPLE: &str = r#"/// A URL shortener, built by three agents.
-score shortener {
-  title "URL shortener"
-  workspace "."          // repository the parts write into, relative to this file
-  concurrency 4          // at most this many parts run at once
-  default_agent coder
-}
-
-use std.checks.{cargo_test, shell}
-use std.types.{FileSet}
-
-type Link {
-  slug: Text
-  target: Text
-  visits: Int
-  note: Text?            // optional
-  tags: [Text]           // list
-}
-
-enum Visibility { public, private }
-
-intent shorten "A user turns a long URL into a short link" {
-  accept "the same URL submitted twice yields the same slug"
-  accept "an invalid URL is rejected with a clear error"
-}
-
-intent redirect "Visiting a short link redirects to its target" {
-  accept "an unknown slug answers 404"
-}
-
-agent architect: openai {
-  model "gpt-4.1"
-  key_env "OPENAI_API_KEY"
-  tier complex
-}
-
-agent coder: command {
-  run ["aider", "--yes-always", "--message-file", "{prompt_file}"]
-  tier routine
-  concurrency 2
-}
-
-contract Storage {
-  input  link_type: Text
-  output store_api: Text
-  owns   "src/store/**"
-  reads  "src/model.rs"
-  ensures cargo_test(package: "store")
-  ensures "every public function has a doc comment"
-}
-
-contract HttpApi {
-  input  store_api: Text
-  owns   "src/api/**", "src/main.rs"
-  ensures cargo_test(package: "api")
-}
-
-part model by architect {
-  serves shorten, redirect
-  complexity complex
-  owns "src/model.rs"
-  output link_type: Text
-  brief """
-    Define the Link type and slug generation in src/model.rs.
-    """
-}
-
-part store: Storage {
-  serves shorten
-  complexity routine
-  input link_type = model.link_type
-  retries 2
-  timeout 15m
-}
-
-part api: HttpApi {
-  serves shorten, redirect
-  input store_api = store.store_api
-}
-
-part docs {
-  serves shorten
-  owns "docs/**"
-}
-
-sequence {
-  model -> [store, docs] -> api
-}
-"#;
+/// The complete example the language reference points to: the one copy,
+/// `examples/shortener.score`, so the tests read what users read.
+const EXAMPLE: &str = include_str!("../../examples/shortener.score");
 
 fn parse_ok(text: &str) -> File {
     let (file, diags) = parse(FileId(0), text);
@@ -359,7 +272,7 @@ fn the_complete_example_parses_into_the_expected_tree() {
     };
     let expected = vec![
         Item::Score(ScoreDecl {
-            doc: doc("A URL shortener, built by three agents."),
+            doc: doc("A URL shortener, built by two agents."),
             name: id("shortener"),
             body: body(vec![
                 set("title", vec![s("URL shortener")]),

@@ -10,8 +10,7 @@
 //! so that it can also stand behind a whole `score run`: it only listens;
 //! point an agent's `endpoint` at [`LlmServer::url`].
 //!
-//! Include it with `#[path = "support/llm_server.rs"] mod llm_server;`.
-#![allow(dead_code)]
+//! Part of `tests/support` (`mod support;`, then `support::llm_server`).
 
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, VecDeque};

@@ -1,9 +1,6 @@
 //! Shared helpers of the tests that drive `score run` and friends: files,
 //! git repositories, and the journals runs leave in `.score/runs/`.
 
-// Each test crate uses only some of these.
-#![allow(dead_code)]
-
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -192,8 +192,20 @@ enum Outcome<T> {
     Fatal(AgentError),
 }
 
+/// Makes `ring` the process's TLS crypto provider, once. reqwest is built
+/// without a provider (`rustls-no-provider`: the default one, aws-lc-rs, is
+/// a long C build), and it panics when a client is built with none. If
+/// something else installed one first, that one stays.
+fn install_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 impl HttpClient {
     pub fn new(policy: RetryPolicy) -> Result<HttpClient, String> {
+        install_crypto_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             // A redirected POST turns into a GET, and a redirect to another
@@ -883,6 +895,31 @@ mod tests {
             budget,
             seed: 0,
         }
+    }
+
+    #[tokio::test]
+    async fn an_https_endpoint_gets_a_tls_handshake() {
+        // The OpenAI and Anthropic APIs are HTTPS: the client must have a
+        // crypto provider (reqwest panics without one) and open with a TLS
+        // ClientHello. A listener on 127.0.0.1 reads what arrives.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::Read;
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = [0u8; 3];
+            stream.read_exact(&mut head).map(|_| head)
+        });
+        let client = HttpClient::new(RetryPolicy::default()).unwrap();
+        let sent = client
+            .client
+            .post(format!("https://127.0.0.1:{port}/v1/chat/completions"))
+            .send()
+            .await;
+        assert!(sent.is_err(), "the listener answers nothing");
+        let head = server.join().unwrap().unwrap();
+        // A TLS record (22: handshake) of protocol version 3.x.
+        assert_eq!((head[0], head[1]), (22, 3), "{head:?}");
     }
 
     #[tokio::test]

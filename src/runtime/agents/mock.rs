@@ -12,8 +12,8 @@
 //! tokens = characters of the result as compact JSON / 4 (both rounded up),
 //! the usual rule of thumb for English text.
 
+use super::mock_values::{generate, mix};
 use crate::runtime::agent::{AgentError, AttemptRequest, BoxFuture, Performer, Reply, Usage};
-use crate::runtime::values::{generate, mix};
 use std::time::Duration;
 
 /// Salts that make the failure decision and the value independent.

@@ -13,6 +13,7 @@ pub mod command;
 pub mod extract;
 pub mod http;
 pub mod mock;
+mod mock_values;
 pub mod openai;
 mod timer;
 
@@ -126,26 +127,15 @@ pub fn performer(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Complexity;
 
     fn openai(key_env: Option<&str>) -> Agent {
-        Agent {
-            tier: Complexity::Complex,
-            concurrency: None,
-            price_in: None,
-            price_out: None,
-            doc: None,
-            writes: Vec::new(),
-            reads: None,
-            confinement: Default::default(),
-            provider: Provider::Openai {
-                model: "m".into(),
-                endpoint: "http://127.0.0.1:9/v1".into(),
-                key_env: key_env.map(String::from),
-                temperature: None,
-                max_tokens: None,
-            },
-        }
+        crate::plan::fixtures::agent(Provider::Openai {
+            model: "m".into(),
+            endpoint: "http://127.0.0.1:9/v1".into(),
+            key_env: key_env.map(String::from),
+            temperature: None,
+            max_tokens: None,
+        })
     }
 
     #[test]

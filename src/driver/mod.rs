@@ -1,5 +1,15 @@
-//! The driver: from paths on the command line to checked programs and their
-//! diagnostics. The CLI is a thin layer over this module.
+//! The driver: the library side of the command line. From paths on the
+//! command line to checked programs and their diagnostics (`score check`),
+//! to a plan (`compile.rs`: `score build`, `graph`, `plan`, `run`,
+//! `export`), and to formatted files (`format.rs`: `score fmt`). The CLI
+//! (`src/main.rs`) only parses flags, prints what these return and maps
+//! them to exit codes.
+
+mod compile;
+mod format;
+
+pub use compile::{PlanError, Planned, compile, score_or_plan};
+pub use format::{BrokenFile, Formatted, format_paths};
 
 use crate::check::{self, Checked};
 use crate::diagnostics::{self, Diagnostic};
@@ -35,9 +45,26 @@ pub enum DriverError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// A file that cannot be written (`score fmt`).
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     NothingToCheck {
         paths: Vec<PathBuf>,
     },
+}
+
+impl DriverError {
+    /// How to fix it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            DriverError::NothingToCheck { .. } => {
+                "pass a `.score` file, or a directory that contains some"
+            }
+            _ => "check the path and its permissions",
+        }
+    }
 }
 
 impl fmt::Display for DriverError {
@@ -46,6 +73,9 @@ impl fmt::Display for DriverError {
             DriverError::Load(e) => write!(f, "{e}"),
             DriverError::Io { path, error } => {
                 write!(f, "cannot read `{}`: {error}", path.display())
+            }
+            DriverError::Write { path, error } => {
+                write!(f, "cannot write `{}`: {error}", path.display())
             }
             DriverError::NothingToCheck { paths } => {
                 let shown: Vec<String> =
@@ -90,7 +120,7 @@ pub fn collect_entries(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DriverError> {
             });
         }
     }
-    let files = crate::fmt::collect_score_files(&paths).map_err(|error| DriverError::Io {
+    let files = crate::source::score_files(&paths).map_err(|error| DriverError::Io {
         path: paths[0].clone(),
         error,
     })?;
@@ -172,13 +202,113 @@ impl fmt::Display for Tally {
     }
 }
 
-/// Remove diagnostics reported twice because two programs share a module.
-/// Keys are the file's display name and the rendered position, since file
-/// ids differ between programs.
-pub fn dedup_key(sources: &SourceMap, d: &Diagnostic) -> (String, u32, u32, String, String) {
+/// What `score check PATHS` found: every program, each with the
+/// diagnostics that an earlier program did not already report (two
+/// programs that import one module would report its problems twice).
+pub struct CheckReport {
+    pub programs: Vec<(CheckedProgram, Vec<Diagnostic>)>,
+    pub tally: Tally,
+}
+
+impl CheckReport {
+    /// Whether the check fails: any error, or any warning when warnings are
+    /// denied.
+    pub fn failed(&self, deny_warnings: bool) -> bool {
+        self.tally.errors > 0 || (deny_warnings && self.tally.warnings > 0)
+    }
+
+    /// The diagnostics for humans, then the closing line (for stderr).
+    pub fn human(&self, color: bool, deny_warnings: bool) -> String {
+        let mut out = String::new();
+        for (program, fresh) in &self.programs {
+            out.push_str(&diagnostics::render_human(program.sources(), fresh, color));
+        }
+        out.push_str(&self.summary(deny_warnings));
+        out.push('\n');
+        out
+    }
+
+    /// The diagnostics as JSON Lines, one object per line (for stdout).
+    pub fn json(&self) -> String {
+        self.programs
+            .iter()
+            .map(|(program, fresh)| diagnostics::render_json(program.sources(), fresh))
+            .collect()
+    }
+
+    /// The closing line of the human output.
+    pub fn summary(&self, deny_warnings: bool) -> String {
+        let what = match self.programs.as_slice() {
+            [(program, _)] => format!("`{}`", program.entry.display()),
+            programs => format!("{} files", programs.len()),
+        };
+        if self.failed(deny_warnings) {
+            format!("error: {what} failed the check: {}", self.tally)
+        } else {
+            format!("checked {what}: {}", self.tally)
+        }
+    }
+}
+
+/// `score check PATHS`: every program the paths stand for, checked, each
+/// diagnostic reported once.
+pub fn check(paths: &[PathBuf]) -> Result<CheckReport, DriverError> {
+    let mut seen = HashSet::new();
+    let mut tally = Tally::default();
+    let mut programs = Vec::new();
+    for program in check_paths(paths)? {
+        let sources = program.sources();
+        let fresh: Vec<Diagnostic> = program
+            .diagnostics()
+            .iter()
+            .filter(|d| seen.insert(dedup_key(sources, d)))
+            .cloned()
+            .collect();
+        tally.add(&fresh);
+        programs.push((program, fresh));
+    }
+    Ok(CheckReport { programs, tally })
+}
+
+/// The identity of a diagnostic across programs: the file's display name
+/// and the position, since file ids differ between programs.
+fn dedup_key(sources: &SourceMap, d: &Diagnostic) -> (String, u32, u32, String, String) {
     let (name, start, end) = match d.primary_span() {
         Some(span) => (sources.get(span.file).name.clone(), span.start, span.end),
         None => (String::new(), 0, 0),
     };
     (name, start, end, d.code.to_string(), d.message.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_module_two_programs_import_is_reported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        // `lib` has an unknown agent; `a` and `b` both import it.
+        write("lib.score", "part shared by nobody {}\n");
+        write("a.score", "use lib.{shared}\n");
+        write("b.score", "use lib.{shared}\n");
+        let paths = [dir.path().join("a.score"), dir.path().join("b.score")];
+        let report = check(&paths).unwrap();
+        assert_eq!(report.programs.len(), 2);
+        let codes: Vec<Vec<String>> = report
+            .programs
+            .iter()
+            .map(|(_, fresh)| fresh.iter().map(|d| d.code.to_string()).collect())
+            .collect();
+        // W0602: the part serves no intent.
+        assert_eq!(codes, [vec!["W0602".to_string(), "E0101".into()], vec![]]);
+        assert_eq!((report.tally.errors, report.tally.warnings), (1, 1));
+        assert!(report.failed(false));
+        let summary = report.summary(false);
+        assert_eq!(
+            summary,
+            "error: 2 files failed the check: 1 error and 1 warning"
+        );
+        assert_eq!(report.json().lines().count(), 2);
+    }
 }

@@ -1,7 +1,9 @@
-//! Lowering each declaration into the model: its settings validated
-//! against the schema, its names resolved, its values typed.
+//! Elaboration: each declaration of the syntax tree becomes its part of the
+//! checked model, its settings validated against the schema, its names
+//! resolved, its values typed. (Not to be confused with `syntax/lower.rs`,
+//! which lowers pest's pairs into the syntax tree.)
 //!
-//! Declarations are lowered kind by kind (types, checks, intents, agents,
+//! Declarations are elaborated kind by kind (types, checks, intents, agents,
 //! the score, contracts, parts) so that what one needs from another (a
 //! check's parameters for a call, an agent for `default_agent`) is there.
 
@@ -72,7 +74,7 @@ pub(crate) fn new_part(decl: Decl) -> Part {
     }
 }
 
-pub(crate) fn lower(cx: &mut Ctx<'_>) {
+pub(crate) fn elaborate(cx: &mut Ctx<'_>) {
     let input = cx.input;
     // Kind by kind, in a fixed order (see the module doc).
     let order: [fn(&Item) -> bool; 7] = [
