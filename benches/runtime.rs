@@ -442,6 +442,9 @@ fn true_command() -> Provider {
     Provider::Command {
         run: vec!["true".into()],
         env: BTreeMap::new(),
+        instructions: None,
+        key_env: None,
+        protocol: score::plan::Protocol::Plain,
         stdin_prompt: false,
     }
 }
@@ -979,6 +982,8 @@ fn sleep_cost(latency: Duration) -> Result<Duration, String> {
         files: AttemptFiles::new(&scratch, "t", 1),
         timeout: latency * 10,
         seed: 1,
+        contract: None,
+        budget_usd: None,
     };
     tokio.block_on(async {
         let start = Instant::now();

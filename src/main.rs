@@ -99,6 +99,20 @@ enum Command {
     /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
     /// when cancelled with Ctrl-C, 2 when the run could not start.
     Run(RunArgs),
+    /// Check that each agent of a score can play its parts: its program on
+    /// PATH and its version, its key variable set (never printed); with
+    /// `--live`, a trivial prompt answered. One line per agent; exit 1 when
+    /// one cannot play its parts.
+    Doctor {
+        /// The score (`.score`) or plan (`.json`).
+        file: PathBuf,
+        /// Also have each agent answer a trivial prompt (spends a little).
+        #[arg(long)]
+        live: bool,
+        /// Check agent OTHER for NAME's parts, as `score run --agent` would.
+        #[arg(long, value_name = "NAME=OTHER")]
+        agent: Vec<String>,
+    },
     /// Remove what old runs left: their git worktrees and part branches.
     ///
     /// Integration branches `score/RUN_ID` (the results) are kept unless
@@ -362,6 +376,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Err(code) => Ok(code),
         },
         Command::Run(args) => run_score(args, color),
+        Command::Doctor { file, live, agent } => doctor(&file, live, &agent, color),
         Command::Clean {
             workspace,
             branches,
@@ -388,6 +403,28 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `score doctor`: the library examines; this prints and sets the status.
+fn doctor(
+    file: &std::path::Path,
+    live: bool,
+    agents: &[String],
+    color: bool,
+) -> miette::Result<ExitCode> {
+    let plan = match score_or_plan(file, color)? {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let report = score::runtime::doctor::for_score(plan, file, agents, live, &env)
+        .map_err(|e| miette!("{e}"))?;
+    print!("{}", report.render());
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `score run`: load (or compile) the plan, prepare it, then run it (or show

@@ -67,6 +67,8 @@ fn request(logs: &Path, has_outputs: bool) -> AttemptRequest {
         files: AttemptFiles::new(logs, "store", 1),
         timeout: Duration::from_secs(30),
         seed: 42,
+        contract: None,
+        budget_usd: None,
     }
 }
 

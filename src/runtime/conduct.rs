@@ -954,10 +954,17 @@ async fn attempts(
     };
     let edits = isolation.is_some() && writes_through_edits(task, agent);
     let writes_prompt_file = !matches!(agent.provider, Provider::Mock { .. });
+    // What the agent reported it cost, else its tokens at its prices.
     let price = |usage: Usage| {
-        usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
-            + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
+        usage.cost_usd.unwrap_or_else(|| {
+            usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
+                + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
+        })
     };
+    // The part's contract, for a program that reads it from a file in the
+    // part's own checkout (never written into a person's working tree).
+    let contract = (worktree.is_some() && matches!(agent.provider, Provider::Command { .. }))
+        .then(|| Arc::<str>::from(super::instructions::contract(task, inputs)));
     let mut base_prompt = fill_prompt(task, inputs);
     let mut result_schema: Value = (*task.result_schema).clone();
     if edits {
@@ -1037,6 +1044,13 @@ async fn attempts(
             files,
             timeout: Duration::from_millis(task.timeout_ms),
             seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
+            contract: contract.clone(),
+            budget_usd: budget_left_usd(
+                plan.score.budget.as_ref(),
+                shared.spend.usd(),
+                task.budget.as_ref(),
+                total_cost,
+            ),
         };
         let attempt_started = Instant::now();
         let reply = tokio::time::timeout(request.timeout, performer.perform(&request)).await;
@@ -1348,6 +1362,22 @@ fn journal_attempt_failed(
         cost_usd: cost,
         duration_ms: started.elapsed().as_millis() as u64,
     }));
+}
+
+/// What is left of the score's and the part's money budgets (the smaller),
+/// for an agent that can stop itself at a budget; `None` without one.
+fn budget_left_usd(
+    score: Option<&Budget>,
+    score_spent: f64,
+    part: Option<&Budget>,
+    part_spent: f64,
+) -> Option<f64> {
+    let score = score.and_then(|b| b.usd).map(|usd| usd - score_spent);
+    let part = part.and_then(|b| b.usd).map(|usd| usd - part_spent);
+    match (score, part) {
+        (Some(a), Some(b)) => Some(a.min(b).max(0.0)),
+        (a, b) => a.or(b).map(|usd| usd.max(0.0)),
+    }
 }
 
 /// Why the part's own budget refuses another attempt: what it spent plus

@@ -15,8 +15,10 @@
 pub mod agent;
 pub mod agents;
 pub mod conduct;
+pub mod doctor;
 pub mod files;
 pub mod inputs;
+pub mod instructions;
 pub mod isolation;
 pub mod journal;
 pub mod lock;
@@ -489,6 +491,7 @@ fn restore(
                 state.usage += agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
+                    cost_usd: None,
                 };
                 state.cost_usd += cost_usd;
             }
@@ -534,6 +537,7 @@ fn restore(
                 state.usage = agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
+                    cost_usd: None,
                 };
                 state.cost_usd = *cost_usd;
                 state.duration_ms = *duration_ms;
@@ -563,6 +567,7 @@ fn restore(
                 state.usage = agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
+                    cost_usd: None,
                 };
                 state.cost_usd = *cost_usd;
                 state.duration_ms = *duration_ms;

@@ -23,7 +23,10 @@
 //! exits with a failure status has failed the attempt, whatever it wrote.
 
 use super::extract::extract_result;
+use super::protocol::{self, Unreadable};
+use crate::plan::Protocol;
 use crate::runtime::agent::{AgentError, AttemptRequest, BoxFuture, Performer, Reply, Usage};
+use crate::runtime::instructions::Installed;
 use crate::runtime::process::{self, ProcessSpec, SpawnError};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -37,12 +40,21 @@ const TAIL_BYTES: usize = 4096;
 /// last part (coding agents can log a lot; the result comes last).
 const STDOUT_LIMIT: u64 = 16 << 20;
 
+/// Standard error is read for a protocol's error object (Gemini CLI prints
+/// it there) only in its last part.
+const STDERR_LIMIT: u64 = 1 << 20;
+
 /// Runs a local program.
 #[derive(Debug)]
 pub struct CommandAgent {
     run: Vec<String>,
     env: BTreeMap<String, String>,
     stdin_prompt: bool,
+    /// How to read its output, and the flags it takes (see
+    /// [`super::protocol`]).
+    protocol: Protocol,
+    /// The instruction file the part's contract goes into (`None`: none).
+    instructions: Option<String>,
 }
 
 impl CommandAgent {
@@ -58,7 +70,55 @@ impl CommandAgent {
             run,
             env,
             stdin_prompt,
+            protocol: Protocol::Plain,
+            instructions: None,
         }
+    }
+
+    /// Reads the program's output by `protocol`, and writes the part's
+    /// contract to `instructions` (default: the protocol's own file).
+    pub fn with_protocol(mut self, protocol: Protocol, instructions: Option<String>) -> Self {
+        self.protocol = protocol;
+        self.instructions = instructions
+            .or_else(|| super::super::instructions::default_file(protocol).map(String::from));
+        self
+    }
+
+    /// The arguments the protocol adds after `run`: the result schema, for
+    /// a tool that shapes its answer after one, and the budget left, for
+    /// one that stops itself at a budget. Writes the schema file a tool
+    /// takes by path.
+    fn protocol_args(&self, request: &AttemptRequest) -> Result<Vec<String>, AgentError> {
+        let mut args = Vec::new();
+        let schema = request.has_outputs.then_some(&request.result_schema);
+        match self.protocol {
+            Protocol::ClaudeJson => {
+                if let Some(schema) = schema {
+                    args.push("--json-schema".to_string());
+                    args.push(schema.to_string());
+                }
+                if let Some(usd) = request.budget_usd {
+                    args.push("--max-budget-usd".to_string());
+                    args.push(format!("{:.6}", usd.max(0.0)));
+                }
+            }
+            Protocol::CodexJsonl => {
+                if let Some(schema) = schema {
+                    let path = &request.files.schema;
+                    std::fs::write(path, super::protocol::strict_schema(schema).to_string())
+                        .map_err(|e| AgentError::Setup {
+                            message: format!(
+                                "cannot write the schema file `{}`: {e}",
+                                path.display()
+                            ),
+                        })?;
+                    args.push("--output-schema".to_string());
+                    args.push(path.to_string_lossy().into_owned());
+                }
+            }
+            Protocol::Plain | Protocol::GeminiJson => {}
+        }
+        Ok(args)
     }
 
     /// The program as the score names it, for messages.
@@ -127,7 +187,19 @@ impl CommandAgent {
         // A result left by an earlier run of the same attempt must not be
         // taken for this one's.
         let _ = std::fs::remove_file(&request.files.output);
-        let exit = process::run(&self.spec(request))
+        let mut spec = self.spec(request);
+        spec.argv.extend(self.protocol_args(request)?);
+        // The contract goes where the tool looks for instructions, for as
+        // long as the program runs (the guard puts the original back even
+        // when the attempt is dropped).
+        let installed = match (&self.instructions, &request.contract) {
+            (Some(name), Some(contract)) => Some(
+                Installed::write(&request.workspace, name, contract)
+                    .map_err(|message| AgentError::Setup { message })?,
+            ),
+            _ => None,
+        };
+        let exit = process::run(&spec)
             .await
             .map_err(|error| AgentError::Setup {
                 message: match error {
@@ -135,15 +207,87 @@ impl CommandAgent {
                     error => error.to_string(),
                 },
             })?;
-        if !exit.success() {
-            return Err(AgentError::Failed {
-                message: self.failure(exit, request),
+        if let Some(installed) = installed {
+            installed
+                .restore()
+                .map_err(|message| AgentError::Setup { message })?;
+        }
+        if self.protocol == Protocol::Plain {
+            if !exit.success() {
+                return Err(AgentError::Failed {
+                    message: self.failure(exit, request),
+                    usage: Usage::default(),
+                });
+            }
+            return Ok(Reply {
+                result: self.result(request, None),
                 usage: Usage::default(),
             });
         }
+        self.read_protocol(exit, request)
+    }
+
+    /// The reply of a program that speaks a protocol: its own account of
+    /// the attempt (answer, tokens, cost, error), whatever its exit status.
+    fn read_protocol(
+        &self,
+        exit: process::Exit,
+        request: &AttemptRequest,
+    ) -> Result<Reply, AgentError> {
+        let program = self.program();
+        let stdout = read_end(&request.files.stdout, STDOUT_LIMIT);
+        let stderr = read_end(&request.files.stderr, STDERR_LIMIT);
+        let transcript = match protocol::read(self.protocol, &stdout, &stderr) {
+            Ok(transcript) => transcript,
+            Err(Unreadable { message, usage }) => {
+                let message = if exit.success() {
+                    format!("`{program}` returned no result: {message}")
+                } else {
+                    format!(
+                        "{}
+({message})",
+                        self.failure(exit, request)
+                    )
+                };
+                return if exit.success() {
+                    Ok(Reply {
+                        result: Err(message),
+                        usage,
+                    })
+                } else {
+                    Err(AgentError::Failed { message, usage })
+                };
+            }
+        };
+        let usage = transcript.usage;
+        if let Some(error) = transcript.error {
+            let message = if error.over_budget {
+                format!(
+                    "`{program}` stopped at the budget it was given ({}): {}",
+                    request
+                        .budget_usd
+                        .map_or_else(|| "its own".to_string(), |usd| format!("${usd:.4}")),
+                    error.message
+                )
+            } else {
+                format!("`{program}` failed: {}", error.message)
+            };
+            return Err(AgentError::Failed { message, usage });
+        }
+        if !exit.success() {
+            return Err(AgentError::Failed {
+                message: self.failure(exit, request),
+                usage,
+            });
+        }
+        let answer = match transcript.structured {
+            Some(value @ Value::Object(_)) => Answer::Structured(value),
+            Some(other) => Answer::Text(other.to_string()),
+            None => Answer::Text(transcript.answer.unwrap_or_default()),
+        };
         Ok(Reply {
-            result: self.result(request),
-            usage: Usage::default(),
+            result: self.result(request, Some(answer)),
+            usage,
         })
     }
 
@@ -166,8 +310,10 @@ impl CommandAgent {
         format!("{how} and printed nothing")
     }
 
-    /// The result of a program that succeeded.
-    fn result(&self, request: &AttemptRequest) -> Result<Value, String> {
+    /// The result of a program that succeeded: what it wrote to
+    /// `$SCORE_OUTPUT`, else its protocol's `answer`, else (plain) the last
+    /// object on its standard output.
+    fn result(&self, request: &AttemptRequest, answer: Option<Answer>) -> Result<Value, String> {
         let program = self.program();
         let output = &request.files.output;
         if let Ok(text) = std::fs::read_to_string(output)
@@ -193,6 +339,22 @@ impl CommandAgent {
         if !request.has_outputs {
             return Ok(Value::Object(Default::default()));
         }
+        match answer {
+            Some(Answer::Structured(value)) => return Ok(value),
+            Some(Answer::Text(text)) => {
+                return extract_result(&text).map_err(|why| {
+                    if text.trim().is_empty() {
+                        format!("`{program}` returned no result: its final answer was empty")
+                    } else {
+                        format!(
+                            "`{program}` returned no result object ({why}); its final answer began: {}",
+                            excerpt(&text, 400)
+                        )
+                    }
+                });
+            }
+            None => {}
+        }
         let stdout = read_end(&request.files.stdout, STDOUT_LIMIT);
         let why = match extract_result(&stdout) {
             Ok(value) => return Ok(value),
@@ -217,6 +379,23 @@ impl Performer for CommandAgent {
         request: &'a AttemptRequest,
     ) -> BoxFuture<'a, Result<Reply, AgentError>> {
         Box::pin(self.attempt(request))
+    }
+}
+
+/// A protocol's final answer.
+enum Answer {
+    /// Shaped by the tool after the result schema.
+    Structured(Value),
+    /// Text, where the result object is looked for.
+    Text(String),
+}
+
+/// The first `max` characters of `text`, on one line, for a message.
+fn excerpt(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &one_line[..at]),
+        None => one_line,
     }
 }
 
@@ -283,6 +462,8 @@ mod tests {
             files,
             timeout: Duration::from_secs(30),
             seed: 1,
+            contract: None,
+            budget_usd: None,
         };
         Setup { dir, request }
     }

@@ -63,6 +63,7 @@ impl MockAgent {
                 usage: Usage {
                     input_tokens,
                     output_tokens: 0,
+                    cost_usd: None,
                 },
             });
         }
@@ -76,6 +77,7 @@ impl MockAgent {
             usage: Usage {
                 input_tokens,
                 output_tokens,
+                cost_usd: None,
             },
         })
     }
@@ -136,6 +138,8 @@ mod tests {
             files: AttemptFiles::new(Path::new("/nonexistent/logs"), "store", 1),
             timeout: Duration::from_secs(1),
             seed,
+            contract: None,
+            budget_usd: None,
         }
     }
 

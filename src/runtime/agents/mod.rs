@@ -1,7 +1,8 @@
 //! The agents: one [`super::agent::Performer`] per provider.
 //!
 //! - [`mock`]: built in, deterministic, schema-valid values;
-//! - [`command`]: a local program (coding-agent CLIs, scripts);
+//! - [`command`]: a local program (coding-agent CLIs, scripts), whose
+//!   output [`protocol`] reads;
 //! - [`openai`]: an OpenAI-compatible `chat/completions` endpoint;
 //! - [`anthropic`]: the Anthropic Messages API.
 //!
@@ -14,6 +15,7 @@ pub mod extract;
 pub mod http;
 pub mod mock;
 pub mod openai;
+pub mod protocol;
 mod timer;
 
 use super::agent::Performer;
@@ -80,11 +82,13 @@ pub fn performer(
             run,
             env,
             stdin_prompt,
-        } => Arc::new(command::CommandAgent::new(
-            run.clone(),
-            env.clone(),
-            *stdin_prompt,
-        )),
+            protocol,
+            instructions,
+            ..
+        } => Arc::new(
+            command::CommandAgent::new(run.clone(), env.clone(), *stdin_prompt)
+                .with_protocol(*protocol, instructions.clone()),
+        ),
         Provider::Openai {
             model,
             endpoint,

@@ -153,6 +153,7 @@ fn read_completion(body: &Value) -> Result<Completion, String> {
         usage: Usage {
             input_tokens: count(&usage["prompt_tokens"]),
             output_tokens: count(&usage["completion_tokens"]),
+            cost_usd: None,
         },
     })
 }
@@ -258,6 +259,8 @@ mod tests {
             files: AttemptFiles::new(Path::new("/logs"), "t", 1),
             timeout: Duration::from_secs(60),
             seed: 1,
+            contract: None,
+            budget_usd: None,
         }
     }
 
