@@ -749,6 +749,126 @@ echo '{"api": 1}' > "$SCORE_OUTPUT"; exit 3"#;
         assert_eq!(std::fs::read_to_string(&stdin).unwrap(), "");
     }
 
+    /// A stand-in for Claude Code: records its arguments and the
+    /// instruction file it finds, then prints a result object like
+    /// `claude -p --output-format json` does.
+    const FAKE_CLAUDE: &str = r#"printf '%s\n' "$@" > args.txt
+cp CLAUDE.md seen-instructions.md 2>/dev/null
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","structured_output":{"api":"typed"},"total_cost_usd":0.25,"usage":{"input_tokens":100,"cache_read_input_tokens":20,"output_tokens":7}}'"#;
+
+    #[tokio::test]
+    async fn a_protocol_adds_its_flags_writes_the_contract_and_reads_the_account() {
+        let mut s = setup();
+        std::fs::write(s.request.workspace.join("CLAUDE.md"), "# Ours\n").unwrap();
+        s.request.contract = Some("You own src/store.".into());
+        s.request.budget_usd = Some(1.5);
+        s.request.result_schema =
+            json!({"type": "object", "properties": {"api": {"type": "string"}}});
+        let script = s.script("claude.sh", FAKE_CLAUDE);
+        let agent = agent(&[&script, "-p"]).with_protocol(Protocol::ClaudeJson, None);
+        let reply = s.run(&agent).await.unwrap();
+        assert_eq!(reply.result.unwrap(), json!({"api": "typed"}));
+        assert_eq!(
+            reply.usage,
+            Usage {
+                input_tokens: 120,
+                output_tokens: 7,
+                cost_usd: Some(0.25)
+            }
+        );
+        let work = &s.request.workspace;
+        let args = std::fs::read_to_string(work.join("args.txt")).unwrap();
+        let args: Vec<&str> = args.lines().collect();
+        let schema = s.request.result_schema.to_string();
+        assert_eq!(
+            args,
+            [
+                "-p",
+                "--json-schema",
+                schema.as_str(),
+                "--max-budget-usd",
+                "1.500000"
+            ]
+        );
+        // The program saw the contract after the repository's own text; the
+        // file is the repository's again afterwards.
+        let seen = std::fs::read_to_string(work.join("seen-instructions.md")).unwrap();
+        assert!(seen.starts_with("# Ours\n\n"), "{seen}");
+        assert!(seen.ends_with("You own src/store."), "{seen}");
+        assert_eq!(
+            std::fs::read_to_string(work.join("CLAUDE.md")).unwrap(),
+            "# Ours\n"
+        );
+        // Without a contract (no checkout of its own), no file is written.
+        s.request.contract = None;
+        std::fs::remove_file(work.join("CLAUDE.md")).unwrap();
+        std::fs::remove_file(work.join("seen-instructions.md")).unwrap();
+        s.run(&agent).await.unwrap();
+        assert!(!work.join("seen-instructions.md").exists());
+        assert!(!work.join("CLAUDE.md").exists());
+    }
+
+    #[tokio::test]
+    async fn codex_gets_its_schema_as_a_strict_file() {
+        let mut s = setup();
+        s.request.result_schema =
+            json!({"type": "object", "properties": {"api": {"type": "string"}}});
+        let script = s.script(
+            "codex.sh",
+            r#"printf '%s\n' "$@" > args.txt
+echo '{"type":"thread.started","thread_id":"t"}'
+echo '{"type":"item.completed","item":{"id":"item_0","type":"agent_message","text":"{\"api\": \"x\"}"}}'
+echo '{"type":"turn.completed","usage":{"input_tokens":9,"cached_input_tokens":0,"output_tokens":3}}'"#,
+        );
+        let agent = agent(&[&script, "exec"]).with_protocol(Protocol::CodexJsonl, None);
+        let reply = s.run(&agent).await.unwrap();
+        assert_eq!(reply.result.unwrap(), json!({"api": "x"}));
+        assert_eq!(
+            reply.usage,
+            Usage {
+                input_tokens: 9,
+                output_tokens: 3,
+                cost_usd: None
+            }
+        );
+        let args = std::fs::read_to_string(s.request.workspace.join("args.txt")).unwrap();
+        let file = s.request.files.schema.to_str().unwrap();
+        assert_eq!(
+            args.lines().collect::<Vec<_>>(),
+            ["exec", "--output-schema", file]
+        );
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(written["additionalProperties"], json!(false));
+        assert_eq!(written["required"], json!(["api"]));
+    }
+
+    #[tokio::test]
+    async fn the_program_s_own_error_fails_the_attempt_with_its_cost() {
+        let s = setup();
+        let script = s.script(
+            "claude.sh",
+            r#"echo '{"type":"result","subtype":"error_max_budget_usd","is_error":true,"total_cost_usd":0.5,"usage":{"input_tokens":10,"output_tokens":2},"errors":["Reached maximum budget"]}'; exit 1"#,
+        );
+        let claude = agent(&[&script]).with_protocol(Protocol::ClaudeJson, None);
+        match s.run(&claude).await {
+            Err(AgentError::Failed { message, usage }) => {
+                assert!(
+                    message.contains("stopped at the budget it was given"),
+                    "{message}"
+                );
+                assert!(message.contains("Reached maximum budget"), "{message}");
+                assert_eq!(usage.cost_usd, Some(0.5));
+                assert_eq!(usage.input_tokens, 10);
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        // Output that is not the protocol's: a failed attempt that says so.
+        let script = s.script("plain.sh", "echo 'hello'");
+        let codex = agent(&[&script]).with_protocol(Protocol::CodexJsonl, None);
+        let error = s.run(&codex).await.unwrap().result.unwrap_err();
+        assert!(error.contains("holds no Codex CLI events"), "{error}");
+    }
+
     #[tokio::test]
     async fn dropping_the_attempt_kills_the_program_and_what_it_started() {
         let s = setup();
