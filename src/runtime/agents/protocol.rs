@@ -15,8 +15,9 @@
 //!   that same object. Only the last line is parsed.
 //! - `codex_jsonl`: Codex CLI's `exec --json`, one event per line: the
 //!   answer is the last `item.completed` of an `agent_message`, the tokens
-//!   the sum of the `turn.completed` usages, errors `turn.failed` and
-//!   `error`. Lines are told apart by their leading `{"type":"…"` without
+//!   the sum of the `turn.completed` usages, errors `turn.failed` and the
+//!   `error` events no completed turn followed (Codex reports a reconnect
+//!   as an `error` too). Lines are told apart by their leading `{"type":"…"` without
 //!   parsing them, so a megabyte of tool output costs a scan for newlines.
 //! - `gemini_json`: Gemini CLI's `--output-format json`, one object with
 //!   `response`, `stats` and, on failure, `error` (which the CLI prints on
@@ -224,6 +225,7 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
     let mut errors: Vec<String> = Vec::new();
     let mut started = false;
     let mut turn_ended = false;
+    let mut failed = false;
     for line in stdout.lines() {
         let line = line.trim();
         if line.is_empty() {
@@ -244,6 +246,9 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
             "thread.started" | "turn.started" => started = true,
             "turn.completed" => {
                 turn_ended = true;
+                // What went wrong before was retried away ("Reconnecting…
+                // 1/5"): the turn completed.
+                errors.clear();
                 if let Ok(event) = serde_json::from_str::<Value>(line) {
                     let u = &event["usage"];
                     // `input_tokens` already includes the cached ones.
@@ -253,6 +258,7 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
             }
             "turn.failed" => {
                 turn_ended = true;
+                failed = true;
                 if let Ok(event) = serde_json::from_str::<Value>(line) {
                     errors.push(codex_error_message(&event["error"]));
                 }
@@ -291,7 +297,14 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
         });
     }
     errors.dedup();
-    let error = (!errors.is_empty()).then(|| ProgramError {
+    let failed = failed || !errors.is_empty();
+    // `error` events that a completed turn followed were transient (the
+    // CLI reconnects and says so as an `error`); a failed turn, or errors
+    // with no turn completed, are the attempt's failure.
+    if errors.is_empty() {
+        errors.push("its turn failed".into());
+    }
+    let error = failed.then(|| ProgramError {
         message: format!("Codex CLI reported an error: {}", errors.join("; ")),
         over_budget: false,
     });
@@ -472,6 +485,113 @@ mod tests {
                 "required": ["a", "b"],
                 "additionalProperties": false
             })
+        );
+    }
+
+    /// A recorded output of a pinned version (see tests/data/agents/).
+    macro_rules! recorded {
+        ($name:literal) => {
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/agents/",
+                $name
+            ))
+        };
+    }
+
+    /// The result object in a transcript's answer, as the command agent
+    /// reads it.
+    fn result_of(t: &Transcript) -> Result<Value, String> {
+        match &t.structured {
+            Some(v) => Ok(v.clone()),
+            None => super::super::extract::extract_result(t.answer.as_deref().unwrap_or("")),
+        }
+    }
+
+    fn greeting_schema_accepts(value: &Value) -> bool {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"greeting": {"type": "string"}},
+            "required": ["greeting"],
+            "additionalProperties": false
+        });
+        jsonschema::is_valid(&schema, value)
+    }
+
+    // --- Gemini CLI 0.61.0 (against a stand-in Gemini API on 127.0.0.1) ---
+
+    #[test]
+    fn gemini_success() {
+        let t = read(
+            Protocol::GeminiJson,
+            recorded!("gemini_success.json"),
+            recorded!("gemini_success.stderr"),
+        )
+        .unwrap();
+        assert_eq!(t.error, None);
+        assert_eq!(t.answer.as_deref(), Some("{\"greeting\": \"hello\"}"));
+        assert_eq!(
+            result_of(&t).unwrap(),
+            serde_json::json!({"greeting": "hello"})
+        );
+        // The router's call and the main one, summed per model.
+        assert_eq!((t.usage.input_tokens, t.usage.output_tokens), (10240, 18));
+        assert_eq!(t.usage.cost_usd, None);
+    }
+
+    #[test]
+    fn gemini_errors_come_on_stderr() {
+        // The API refused the key (HTTP 400); the CLI exits with an error
+        // object on stderr after its stack traces.
+        let t = read(
+            Protocol::GeminiJson,
+            recorded!("gemini_error.json"),
+            recorded!("gemini_error.stderr"),
+        )
+        .unwrap();
+        let error = t.error.unwrap();
+        assert!(
+            error.message.contains("API key not valid"),
+            "{}",
+            error.message
+        );
+        assert!(!error.over_budget);
+        assert_eq!(t.usage.total(), 0);
+        let t = read(
+            Protocol::GeminiJson,
+            recorded!("gemini_autherror.json"),
+            recorded!("gemini_autherror.stderr"),
+        )
+        .unwrap();
+        assert!(
+            t.error
+                .unwrap()
+                .message
+                .contains("Invalid auth method selected")
+        );
+    }
+
+    #[test]
+    fn gemini_refusal_schema_violation_and_truncation() {
+        let t = read(Protocol::GeminiJson, recorded!("gemini_refusal.json"), "").unwrap();
+        assert_eq!(t.error, None);
+        assert_eq!(t.answer.as_deref(), Some("I cannot help with that."));
+        assert!(result_of(&t).unwrap_err().contains("no JSON object"));
+        let t = read(
+            Protocol::GeminiJson,
+            recorded!("gemini_schema_violation.json"),
+            "",
+        )
+        .unwrap();
+        let value = result_of(&t).unwrap();
+        assert_eq!(value, serde_json::json!({"count": "many"}));
+        assert!(!greeting_schema_accepts(&value));
+        // Killed before it printed anything.
+        let error = read(Protocol::GeminiJson, recorded!("gemini_truncated.json"), "").unwrap_err();
+        assert!(
+            error.message.contains("printed no JSON"),
+            "{}",
+            error.message
         );
     }
 
