@@ -143,10 +143,12 @@ pub struct Installed {
 
 impl Installed {
     /// Writes `contract` into `dir/name`, after what the file holds. A
-    /// name that is not a plain file name (`../x`, `a/b`), or a file that
-    /// is a symbolic link, is refused: the runtime writes only directly
-    /// inside the checkout.
-    pub fn write(dir: &Path, name: &str, contract: &str) -> Result<Installed, String> {
+    /// name that is not a plain file name (`../x`, `a/b`) is refused: the
+    /// runtime writes only directly inside the checkout. A file that is a
+    /// symbolic link (a repository's `CLAUDE.md -> AGENTS.md`) is left
+    /// alone (`None`): writing through it could reach outside the checkout,
+    /// and the prompt holds the contract anyway.
+    pub fn write(dir: &Path, name: &str, contract: &str) -> Result<Option<Installed>, String> {
         let plain = !name.is_empty()
             && Path::new(name).file_name().and_then(|n| n.to_str()) == Some(name)
             && name != "."
@@ -159,12 +161,7 @@ impl Installed {
         }
         let path = dir.join(name);
         let original = match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(format!(
-                    "the instruction file `{name}` is a symbolic link; the runtime does not \
-                     write through links"
-                ));
-            }
+            Ok(meta) if meta.file_type().is_symlink() => return Ok(None),
             Ok(_) => Some(
                 std::fs::read(&path)
                     .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?,
@@ -180,11 +177,11 @@ impl Installed {
                 path.display()
             )
         })?;
-        Ok(Installed {
+        Ok(Some(Installed {
             path,
             original,
             restored: false,
-        })
+        }))
     }
 
     /// Puts the original back now, saying what went wrong if it could not.
@@ -317,7 +314,9 @@ mod tests {
     fn the_original_comes_back_however_the_attempt_ends() {
         let dir = tempfile::tempdir().unwrap();
         // No file before: none after.
-        let installed = Installed::write(dir.path(), "CLAUDE.md", "contract\n").unwrap();
+        let installed = Installed::write(dir.path(), "CLAUDE.md", "contract\n")
+            .unwrap()
+            .unwrap();
         let written = std::fs::read_to_string(dir.path().join("CLAUDE.md")).unwrap();
         assert!(written.ends_with("contract\n"));
         installed.restore().unwrap();
@@ -325,7 +324,9 @@ mod tests {
         // A file before: the same bytes after, also when the guard is
         // dropped (a cancelled attempt).
         std::fs::write(dir.path().join("AGENTS.md"), "own\n").unwrap();
-        let installed = Installed::write(dir.path(), "AGENTS.md", "contract\n").unwrap();
+        let installed = Installed::write(dir.path(), "AGENTS.md", "contract\n")
+            .unwrap()
+            .unwrap();
         let written = std::fs::read_to_string(dir.path().join("AGENTS.md")).unwrap();
         assert!(written.starts_with("own\n\n") && written.ends_with("contract\n"));
         drop(installed);
@@ -336,13 +337,21 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_names_and_no_links() {
+    fn only_plain_names_and_never_through_links() {
         let dir = tempfile::tempdir().unwrap();
         for bad in ["../x.md", "a/b.md", "", ".."] {
             assert!(Installed::write(dir.path(), bad, "c").is_err(), "{bad}");
         }
-        std::os::unix::fs::symlink("/etc/hostname", dir.path().join("CLAUDE.md")).unwrap();
-        let error = Installed::write(dir.path(), "CLAUDE.md", "c").unwrap_err();
-        assert!(error.contains("symbolic link"), "{error}");
+        std::fs::write(dir.path().join("AGENTS.md"), "own\n").unwrap();
+        std::os::unix::fs::symlink("AGENTS.md", dir.path().join("CLAUDE.md")).unwrap();
+        assert!(
+            Installed::write(dir.path(), "CLAUDE.md", "c")
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("AGENTS.md")).unwrap(),
+            "own\n"
+        );
     }
 }

@@ -193,10 +193,8 @@ impl CommandAgent {
         // long as the program runs (the guard puts the original back even
         // when the attempt is dropped).
         let installed = match (&self.instructions, &request.contract) {
-            (Some(name), Some(contract)) => Some(
-                Installed::write(&request.workspace, name, contract)
-                    .map_err(|message| AgentError::Setup { message })?,
-            ),
+            (Some(name), Some(contract)) => Installed::write(&request.workspace, name, contract)
+                .map_err(|message| AgentError::Setup { message })?,
             _ => None,
         };
         let exit = process::run(&spec)

@@ -141,7 +141,14 @@ fn read_claude(stdout: &str) -> Result<Transcript, Unreadable> {
             Some(kind) => kind == "result",
             None => parsed_type(line).as_deref() == Some("result"),
         })
-        .and_then(|line| serde_json::from_str::<ClaudeResult>(line).ok());
+        .and_then(|line| serde_json::from_str::<ClaudeResult>(line).ok())
+        // The object printed over several lines.
+        .or_else(|| {
+            serde_json::from_str::<Value>(stdout.trim())
+                .ok()
+                .filter(|v| v["type"] == "result")
+                .and_then(|v| serde_json::from_value::<ClaudeResult>(v).ok())
+        });
     let Some(result) = result else {
         return Err(Unreadable {
             message: if stdout.trim().is_empty() {
@@ -222,10 +229,11 @@ fn claude_stream_usage(stdout: &str) -> Usage {
 fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
     let mut usage = Usage::default();
     let mut answer: Option<String> = None;
+    // `error` events since the last completed turn; why turns failed.
     let mut errors: Vec<String> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
     let mut started = false;
     let mut turn_ended = false;
-    let mut failed = false;
     for line in stdout.lines() {
         let line = line.trim();
         if line.is_empty() {
@@ -258,9 +266,10 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
             }
             "turn.failed" => {
                 turn_ended = true;
-                failed = true;
                 if let Ok(event) = serde_json::from_str::<Value>(line) {
-                    errors.push(codex_error_message(&event["error"]));
+                    failures.push(codex_error_message(&event["error"]));
+                } else {
+                    failures.push("its turn failed".into());
                 }
             }
             "error" => {
@@ -296,16 +305,16 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
             usage,
         });
     }
-    errors.dedup();
-    let failed = failed || !errors.is_empty();
     // `error` events that a completed turn followed were transient (the
-    // CLI reconnects and says so as an `error`); a failed turn, or errors
-    // with no turn completed, are the attempt's failure.
-    if errors.is_empty() {
-        errors.push("its turn failed".into());
-    }
-    let error = failed.then(|| ProgramError {
-        message: format!("Codex CLI reported an error: {}", errors.join("; ")),
+    // CLI reports a reconnect as an `error` too); a failed turn says why
+    // itself, and errors after the last completed turn are the last word.
+    let why = if !failures.is_empty() {
+        Some(failures.join("; "))
+    } else {
+        errors.pop()
+    };
+    let error = why.map(|why| ProgramError {
+        message: format!("Codex CLI reported an error: {why}"),
         over_budget: false,
     });
     Ok(Transcript {
@@ -516,6 +525,83 @@ mod tests {
             "additionalProperties": false
         });
         jsonschema::is_valid(&schema, value)
+    }
+
+    // --- Codex CLI 0.171.0 (against the local LLM server) ---
+
+    #[test]
+    fn codex_success_after_a_reconnect() {
+        // The server was slow to start answering: Codex reconnected (an
+        // `error` event) and the turn then completed.
+        let t = read(Protocol::CodexJsonl, recorded!("codex_success.jsonl"), "").unwrap();
+        assert_eq!(t.error, None);
+        assert_eq!(
+            result_of(&t).unwrap(),
+            serde_json::json!({"greeting": "Hello, codegorper"})
+        );
+        assert_eq!((t.usage.input_tokens, t.usage.output_tokens), (4785, 23));
+        assert_eq!(t.usage.cost_usd, None);
+    }
+
+    #[test]
+    fn codex_errors() {
+        // The endpoint answered 404: five reconnects, then a failed turn,
+        // which says why.
+        let t = read(Protocol::CodexJsonl, recorded!("codex_error.jsonl"), "").unwrap();
+        let error = t.error.unwrap();
+        assert_eq!(
+            error.message,
+            "Codex CLI reported an error: unexpected status 404 Not Found: File Not Found, url: \
+             http://127.0.0.1:8093/nope/v1/responses"
+        );
+        assert_eq!(t.answer, None);
+        assert_eq!(t.usage.total(), 0);
+        // Nothing listening: it kept reconnecting until it was stopped.
+        let t = read(
+            Protocol::CodexJsonl,
+            recorded!("codex_unreachable.jsonl"),
+            "",
+        )
+        .unwrap();
+        let error = t.error.unwrap();
+        assert!(
+            error.message.contains("waiting for network"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn codex_truncated() {
+        // Killed while the model was still answering.
+        let error = read(Protocol::CodexJsonl, recorded!("codex_truncated.jsonl"), "").unwrap_err();
+        assert!(
+            error.message.contains("ends before the turn did"),
+            "{}",
+            error.message
+        );
+        assert_eq!(error.usage.total(), 0);
+        let error = read(Protocol::CodexJsonl, "", "").unwrap_err();
+        assert!(
+            error.message.contains("printed nothing"),
+            "{}",
+            error.message
+        );
+        let error = read(Protocol::CodexJsonl, "Reading prompt from stdin...\n", "").unwrap_err();
+        assert!(
+            error.message.contains("no Codex CLI events"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn codex_refusal() {
+        let t = read(Protocol::CodexJsonl, recorded!("codex_refusal.jsonl"), "").unwrap();
+        assert_eq!(t.error, None);
+        assert_eq!(t.answer.as_deref(), Some("I am not capable of helping."));
+        assert!(result_of(&t).unwrap_err().contains("no JSON object"));
+        assert_eq!((t.usage.input_tokens, t.usage.output_tokens), (4787, 8));
     }
 
     // --- Gemini CLI 0.61.0 (against a stand-in Gemini API on 127.0.0.1) ---
