@@ -21,6 +21,15 @@
 //! `$SCORE_OUTPUT`; the last JSON object on standard output (see
 //! [`super::extract`]); `{}` for a task without outputs. A program that
 //! exits with a failure status has failed the attempt, whatever it wrote.
+//!
+//! An agent with a `protocol` (a coding-agent CLI in its machine-readable
+//! mode) is read by [`super::protocol`] instead: its own account of the
+//! attempt gives the answer (the structured one first, else the object in
+//! its final message), the tokens and cost, and whether it failed, also
+//! when it exits with a failure status. The protocol adds the tool's flags
+//! for the result schema and the budget after `run`, and the part's
+//! contract goes into the tool's instruction file for as long as the
+//! program runs (see [`crate::runtime::instructions`]).
 
 use super::extract::extract_result;
 use super::protocol::{self, Unreadable};
@@ -264,7 +273,7 @@ impl CommandAgent {
                     "`{program}` stopped at the budget it was given ({}): {}",
                     request
                         .budget_usd
-                        .map_or_else(|| "its own".to_string(), |usd| format!("${usd:.4}")),
+                        .map_or_else(|| "its own".to_string(), |usd| format!("${usd:.6}")),
                     error.message
                 )
             } else {

@@ -114,6 +114,10 @@ struct ClaudeResult {
     total_cost_usd: Option<f64>,
     #[serde(default)]
     usage: Value,
+    /// The same tokens per model; the only count in some error results
+    /// (`error_max_budget_usd` leaves `usage` at zero).
+    #[serde(default, rename = "modelUsage")]
+    model_usage: Value,
     structured_output: Option<Value>,
     /// Error subtypes list what went wrong here.
     #[serde(default)]
@@ -162,7 +166,17 @@ fn read_claude(stdout: &str) -> Result<Transcript, Unreadable> {
             usage: claude_stream_usage(stdout),
         });
     };
-    let usage = claude_usage(&result.usage, result.total_cost_usd);
+    let mut usage = claude_usage(&result.usage, result.total_cost_usd);
+    if usage.input_tokens + usage.output_tokens == 0
+        && let Some(models) = result.model_usage.as_object()
+    {
+        for model in models.values() {
+            usage.input_tokens += count(model.get("inputTokens"))
+                + count(model.get("cacheReadInputTokens"))
+                + count(model.get("cacheCreationInputTokens"));
+            usage.output_tokens += count(model.get("outputTokens"));
+        }
+    }
     let subtype = result.subtype.as_deref().unwrap_or("");
     let error = (result.is_error || subtype.starts_with("error")).then(|| {
         let mut said: Vec<String> = result
@@ -527,6 +541,107 @@ mod tests {
         jsonschema::is_valid(&schema, value)
     }
 
+    // --- Claude Code 2.1.197 (against the local LLM server) ---
+
+    #[test]
+    fn claude_answer_that_ignores_the_schema() {
+        // Run with `--json-schema`; the tiny model never called the
+        // structured-output tool and rambled instead: no structured output,
+        // no JSON in the answer, a cost and tokens all the same.
+        let t = read(Protocol::ClaudeJson, recorded!("claude_schema_ignored.json"), "").unwrap();
+        assert_eq!(t.error, None);
+        assert_eq!(t.structured, None);
+        assert!(
+            t.answer
+                .as_deref()
+                .unwrap()
+                .starts_with("You can use the CLI")
+        );
+        assert!(result_of(&t).unwrap_err().contains("no JSON object"));
+        // Cache reads are input too.
+        assert_eq!(
+            (t.usage.input_tokens, t.usage.output_tokens),
+            (3224 + 6968, 535)
+        );
+        assert_eq!(t.usage.cost_usd, Some(0.032979));
+    }
+
+    #[test]
+    fn claude_error_with_its_cost() {
+        // Recorded by `score run` (std.agents.claude_code): the answer ran
+        // past the output cap; `is_error` with subtype `success`.
+        let t = read(Protocol::ClaudeJson, recorded!("claude_error.json"), "").unwrap();
+        let error = t.error.unwrap();
+        assert_eq!(
+            error.message,
+            "Claude Code reported an error: API Error: Claude's response exceeded the 256 output \
+             token maximum. To configure this behavior, set the CLAUDE_CODE_MAX_OUTPUT_TOKENS \
+             environment variable."
+        );
+        assert!(!error.over_budget);
+        assert_eq!(
+            (t.usage.input_tokens, t.usage.output_tokens),
+            (3881 + 12873, 1024)
+        );
+        assert_eq!(t.usage.cost_usd, Some(0.0514415));
+    }
+
+    #[test]
+    fn claude_stopped_at_its_budget() {
+        // Recorded by `score run` with `budget usd 0.000001`: the runtime
+        // passed `--max-budget-usd 0.000001`; the tokens are only in
+        // `modelUsage`.
+        let t = read(
+            Protocol::ClaudeJson,
+            recorded!("claude_budget_error.json"),
+            "",
+        )
+        .unwrap();
+        let error = t.error.unwrap();
+        assert!(error.over_budget);
+        assert_eq!(
+            error.message,
+            "Claude Code stopped with `error_max_budget_usd`: Reached maximum budget ($0.000001)"
+        );
+        assert_eq!(t.usage.cost_usd, Some(0.0251665));
+        assert!(
+            t.usage.input_tokens > 0 && t.usage.output_tokens > 0,
+            "{:?}",
+            t.usage
+        );
+    }
+
+    #[test]
+    fn claude_stream_json_ends_with_the_same_result() {
+        let t = read(Protocol::ClaudeJson, recorded!("claude_stream.jsonl"), "").unwrap();
+        assert!(
+            t.error
+                .unwrap()
+                .message
+                .contains("256 output token maximum")
+        );
+        assert!(t.usage.cost_usd.unwrap() > 0.0);
+        assert!(t.usage.input_tokens > 0);
+        // Cut before its result (the process was killed): unreadable, but
+        // the tokens of the assistant messages so far still count.
+        let recorded = recorded!("claude_stream.jsonl");
+        let cut = &recorded[..recorded.trim_end().rfind('\n').unwrap()];
+        let error = read(Protocol::ClaudeJson, cut, "").unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("does not end with Claude Code's `result`"),
+            "{}",
+            error.message
+        );
+        let error = read(Protocol::ClaudeJson, "", "").unwrap_err();
+        assert!(
+            error.message.contains("printed nothing"),
+            "{}",
+            error.message
+        );
+    }
+
     // --- Codex CLI 0.171.0 (against the local LLM server) ---
 
     #[test]
@@ -593,6 +708,30 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn codex_answer_that_violates_the_schema() {
+        // Recorded by `score run` (std.agents.codex, `--output-schema`
+        // given): the model answered with an object of the wrong shape,
+        // which the runtime's validation rejects.
+        let t = read(
+            Protocol::CodexJsonl,
+            recorded!("codex_schema_violation.jsonl"),
+            "",
+        )
+        .unwrap();
+        assert_eq!(t.error, None);
+        assert_eq!((t.usage.input_tokens, t.usage.output_tokens), (5496, 138));
+        let value = result_of(&t).unwrap();
+        assert_eq!(value["name"], serde_json::json!({"type": "string"}));
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "required": ["name"],
+            "additionalProperties": false
+        });
+        assert!(!jsonschema::is_valid(&schema, &value));
     }
 
     #[test]
