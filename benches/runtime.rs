@@ -445,6 +445,9 @@ fn true_command() -> Provider {
     Provider::Command {
         run: vec!["true".into()],
         env: BTreeMap::new(),
+        instructions: None,
+        key_env: None,
+        protocol: score::plan::Protocol::Plain,
         stdin_prompt: false,
         pass_env: Vec::new(),
     }
@@ -979,6 +982,8 @@ fn sleep_cost(latency: Duration) -> Result<Duration, String> {
         timeout: latency * 10,
         seed: 1,
         confinement: Default::default(),
+        contract: None,
+        budget_usd: None,
     };
     tokio.block_on(async {
         let start = Instant::now();

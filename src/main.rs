@@ -100,6 +100,20 @@ enum Command {
     /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
     /// when cancelled with Ctrl-C, 2 when the run could not start.
     Run(RunArgs),
+    /// Check that each agent of a score can play its parts: its program on
+    /// PATH and its version, its key variable set (never printed); with
+    /// `--live`, a trivial prompt answered. One line per agent; exit 1 when
+    /// one cannot play its parts.
+    Doctor {
+        /// The score (`.score`) or plan (`.json`).
+        file: PathBuf,
+        /// Also have each agent answer a trivial prompt (spends a little).
+        #[arg(long)]
+        live: bool,
+        /// Check agent OTHER for NAME's parts, as `score run --agent` would.
+        #[arg(long, value_name = "NAME=OTHER")]
+        agent: Vec<String>,
+    },
     /// Remove what old runs left: the parts' checkouts and refs, listed.
     ///
     /// Integration branches `score/RUN_ID` (the results) are kept unless
@@ -386,6 +400,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Err(code) => Ok(code),
         },
         Command::Run(args) => run_score(args, color),
+        Command::Doctor { file, live, agent } => doctor(&file, live, &agent, color),
         Command::Clean {
             workspace,
             branches,
@@ -487,6 +502,28 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `score doctor`: the library examines; this prints and sets the status.
+fn doctor(
+    file: &std::path::Path,
+    live: bool,
+    agents: &[String],
+    color: bool,
+) -> miette::Result<ExitCode> {
+    let plan = match plan_of(file, color, true)? {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let report = score::runtime::doctor::for_score(plan, file, agents, live, &env)
+        .map_err(|e| miette!("{e}"))?;
+    print!("{}", report.render());
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `score run`: the plan (compiled, or read from a plan file), prepared,

@@ -313,4 +313,72 @@ fn a_build_error_in_the_sources_shows_its_line_and_exits_one() {
         .stderr(predicate::str::contains(
             "error: no plan can be built from `demo.score`",
         ));
+fn doctor_says_per_agent_whether_it_can_play() {
+    let dir = tempfile::tempdir().unwrap();
+    let agent = write(
+        dir.path(),
+        "agent.sh",
+        "#!/bin/sh\n[ \"$1\" = --version ] && echo 'agent 3.1' && exit 0\necho '{\"done\": true}'\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = |program: &str| {
+        format!(
+            r#"use std.agents.{{mock}}
+
+score demo {{
+  title "Demo"
+}}
+
+intent greet "A visitor is greeted" {{
+  accept "the page says hello"
+}}
+
+agent local: command {{
+  run ["{program}"]
+  protocol claude_json
+  key_env "SCORE_DOCTOR_TEST_KEY"
+}}
+
+part page by local {{
+  serves greet
+}}
+
+part other by mock {{
+  serves greet
+}}
+"#
+        )
+    };
+    let file = write(dir.path(), "ok.score", &text("./agent.sh"));
+    score()
+        .args(["doctor", file.to_str().unwrap()])
+        .env("SCORE_DOCTOR_TEST_KEY", "secret-value-never-shown")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "ok   local  `./agent.sh` agent 3.1 at ",
+        ))
+        .stdout(predicate::str::contains(
+            "(protocol claude_json); key variable SCORE_DOCTOR_TEST_KEY is set",
+        ))
+        .stdout(predicate::str::contains("ok   mock   mock: built in"))
+        .stdout(predicate::str::contains("secret-value-never-shown").not());
+    let file = write(dir.path(), "missing.score", &text("score-no-such-agent"));
+    score()
+        .args(["doctor", file.to_str().unwrap()])
+        .env_remove("SCORE_DOCTOR_TEST_KEY")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "FAIL local  `score-no-such-agent` is not installed on PATH",
+        ))
+        .stdout(predicate::str::contains(
+            "1 of 2 agent(s) cannot play their parts",
+        ));
+    // `--agent` swaps agents as `score run` does.
+    score()
+        .args(["doctor", file.to_str().unwrap(), "--agent", "local=mock"])
+        .assert()
+        .success();
 }

@@ -69,6 +69,8 @@ fn request(logs: &Path, has_outputs: bool) -> AttemptRequest {
         timeout: Duration::from_secs(30),
         seed: 42,
         confinement: Default::default(),
+        contract: None,
+        budget_usd: None,
     }
 }
 

@@ -14,8 +14,8 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::model::PartInput;
 use crate::model::{
     AgentId, Budget, CheckId, ContractId, Decl, Ensure, EnsureKind, EnumId, FieldDef, Glob,
-    IntentId, Level, Origin, Param, Part, PartId, PartOutput, Port, Priority, Provider, Spanned,
-    Symbol, SymbolId, SymbolKind, TypeId, VariantDef,
+    IntentId, Level, Origin, Param, Part, PartId, PartOutput, Port, Priority, Protocol, Provider,
+    Spanned, Symbol, SymbolId, SymbolKind, TypeId, VariantDef,
 };
 use crate::source::{FileId, Span};
 use crate::syntax::ast::{
@@ -430,6 +430,13 @@ fn lower_agent<'p>(cx: &mut Ctx<'p>, file: FileId, d: &'p AgentDecl, id: AgentId
             },
             stdin_prompt: settings.one("stdin").and_then(word).is_some(),
             pass_env: settings.all("pass_env").filter_map(string).collect(),
+            protocol: settings
+                .one("protocol")
+                .and_then(word)
+                .and_then(|(w, _)| Protocol::parse(w))
+                .unwrap_or_default(),
+            instructions: text("instructions"),
+            key_env: text("key_env"),
         },
         "mock" => Provider::Mock {
             latency: settings.one("latency").and_then(duration),

@@ -585,6 +585,36 @@ static COMMAND: &[SettingSpec] = &[
          otherwise scrubbed (their values are masked in everything the runtime stores or prints).",
         "pass_env [\"ANTHROPIC_API_KEY\"]",
     ),
+    spec(
+        "protocol",
+        Shape::Choice(crate::model::Protocol::NAMES),
+        false,
+        false,
+        "How to read what the program prints: `plain` (default: the result object in \
+         `$SCORE_OUTPUT` or last on stdout), `claude_json` (Claude Code), `codex_jsonl` (Codex \
+         CLI) or `gemini_json` (Gemini CLI). The protocol also gives the program the part's \
+         result schema, budget and instruction file.",
+        "protocol claude_json",
+    ),
+    spec(
+        "instructions",
+        Shape::String,
+        false,
+        false,
+        "The instruction file the program reads in the part's checkout, where the runtime \
+         writes the part's contract (default: the protocol's, e.g. `CLAUDE.md`; none for \
+         `plain`).",
+        "instructions \"CONVENTIONS.md\"",
+    ),
+    spec(
+        "key_env",
+        Shape::String,
+        false,
+        false,
+        "The environment variable holding the program's API key (never the key itself); \
+         `score doctor` says whether it is set. Programs that log in by themselves need none.",
+        "key_env \"ANTHROPIC_API_KEY\"",
+    ),
     TIER,
     AGENT_CONCURRENCY,
     PRICE_IN,
@@ -1435,6 +1465,27 @@ mod check_tests {
     }
 
     #[test]
+    fn protocols_are_a_choice_with_a_suggestion() {
+        let outcome = check_one(&base_with(
+            "  run [\"aider\", \"{prompt_file}\"]\n",
+            "  run [\"claude\", \"-p\"]\n  protocol claude_jsn\n",
+        ));
+        let d = outcome.single(Code::E0104);
+        assert!(
+            d.message.contains("`claude_jsn` is not one of"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.help.as_deref(), Some("did you mean `claude_json`?"));
+        // Only command agents have one.
+        let outcome = check_one(&base_with(
+            "  model \"gpt-4.1\"\n",
+            "  model \"gpt-4.1\"\n  protocol plain\n",
+        ));
+        outcome.single(Code::E0104);
+    }
+
+    #[test]
     fn unknown_providers() {
         let outcome = check_one(&base_with("architect: openai", "architect: opnai"));
         let d = outcome.single(Code::E0502);
@@ -1467,7 +1518,7 @@ mod check_tests {
         outcome.single(Code::E0102);
         let outcome = check_one(&base_with(
             "  run [\"aider\", \"{prompt_file}\"]\n",
-            "  run [\"aider\", \"{prompt_file}\"]\n  env { A: \"1\", \"B-C\": \"2\" }\n  stdin prompt\n",
+            "  run [\"aider\", \"{prompt_file}\"]\n  env { A: \"1\", \"B-C\": \"2\" }\n  stdin prompt\n  protocol claude_json\n  instructions \"NOTES.md\"\n  key_env \"K\"\n",
         ));
         outcome.assert_clean();
         let coder = &outcome.checked.model.agents[1];
@@ -1478,6 +1529,9 @@ mod check_tests {
                 env: vec![("A".into(), "1".into()), ("B-C".into(), "2".into())],
                 stdin_prompt: true,
                 pass_env: vec![],
+                protocol: crate::model::Protocol::ClaudeJson,
+                instructions: Some("NOTES.md".into()),
+                key_env: Some("K".into()),
             }
         );
     }

@@ -141,6 +141,46 @@ impl Level {
     }
 }
 
+/// How the runtime talks to a `command` agent's program: which
+/// machine-readable output it prints, which flags it takes for a result
+/// schema and a budget, which instruction file it reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Protocol {
+    /// Any program: the result object in `$SCORE_OUTPUT` or last on stdout.
+    #[default]
+    Plain,
+    /// Claude Code, `claude -p --output-format json` (or `stream-json`).
+    ClaudeJson,
+    /// Codex CLI, `codex exec --json`.
+    CodexJsonl,
+    /// Gemini CLI, `gemini --output-format json`.
+    GeminiJson,
+}
+
+impl Protocol {
+    pub const NAMES: &'static [&'static str] =
+        &["plain", "claude_json", "codex_jsonl", "gemini_json"];
+
+    pub fn parse(text: &str) -> Option<Protocol> {
+        match text {
+            "plain" => Some(Protocol::Plain),
+            "claude_json" => Some(Protocol::ClaudeJson),
+            "codex_jsonl" => Some(Protocol::CodexJsonl),
+            "gemini_json" => Some(Protocol::GeminiJson),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Plain => "plain",
+            Protocol::ClaudeJson => "claude_json",
+            Protocol::CodexJsonl => "codex_jsonl",
+            Protocol::GeminiJson => "gemini_json",
+        }
+    }
+}
+
 /// An intent's `priority`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
@@ -374,6 +414,14 @@ pub enum Provider {
         stdin_prompt: bool,
         /// `pass_env`: names of variables passed through to the program.
         pass_env: Vec<String>,
+        /// How to read what the program prints (`protocol`; default `plain`).
+        protocol: Protocol,
+        /// The file the program reads its instructions from, when it is not
+        /// the protocol's own (`instructions "CONVENTIONS.md"`).
+        instructions: Option<String>,
+        /// The environment variable holding the program's API key, for
+        /// `score doctor` (the program reads it itself).
+        key_env: Option<String>,
     },
     Mock {
         latency: Option<Duration>,

@@ -373,6 +373,16 @@ pub enum Provider {
     Command {
         run: Vec<String>,
         env: BTreeMap<String, String>,
+        /// The instruction file written in the part's checkout (`null`: the
+        /// protocol's own, if it has one).
+        #[serde(default)]
+        instructions: Option<String>,
+        /// The variable holding the program's key, for `score doctor`.
+        #[serde(default)]
+        key_env: Option<String>,
+        /// How to read what the program prints.
+        #[serde(default)]
+        protocol: Protocol,
         /// `true` when the prompt is also written to the program's stdin.
         stdin_prompt: bool,
         /// Names of the runtime's environment variables passed through to
@@ -396,6 +406,34 @@ impl Provider {
             Provider::Anthropic { .. } => "anthropic",
             Provider::Command { .. } => "command",
             Provider::Mock { .. } => "mock",
+        }
+    }
+}
+
+/// How the runtime talks to a `command` agent's program (see
+/// `docs/agents.md`): what it prints, the flags it takes for a result
+/// schema and a budget, the instruction file it reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// The result object in `$SCORE_OUTPUT` or last on stdout; no usage.
+    #[default]
+    Plain,
+    /// Claude Code: `claude -p --output-format json` (or `stream-json`).
+    ClaudeJson,
+    /// Codex CLI: `codex exec --json`.
+    CodexJsonl,
+    /// Gemini CLI: `gemini --output-format json`.
+    GeminiJson,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Plain => "plain",
+            Protocol::ClaudeJson => "claude_json",
+            Protocol::CodexJsonl => "codex_jsonl",
+            Protocol::GeminiJson => "gemini_json",
         }
     }
 }

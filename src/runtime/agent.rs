@@ -62,6 +62,14 @@ pub struct AttemptRequest {
     /// program; the part's checks get the same), and the run's redactor,
     /// which every agent applies to what it writes.
     pub confinement: super::sandbox::Confinement,
+    /// The part's contract as Markdown (see [`super::instructions`]), for
+    /// a program that reads its instructions from a file in its checkout;
+    /// `None` when the attempt does not run in a checkout of its own (the
+    /// runtime writes nothing into a person's working tree).
+    pub contract: Option<std::sync::Arc<str>>,
+    /// What is left of the part's and the score's money budgets (the
+    /// smaller), for a program that can stop itself at a budget.
+    pub budget_usd: Option<f64>,
 }
 
 /// The files of one attempt, under `.score/runs/RUN_ID/logs/`. The runtime
@@ -79,6 +87,9 @@ pub struct AttemptFiles {
     /// `TASK.N.transcript.json`: an HTTP agent's request body and response
     /// (never a header: that is where keys are).
     pub transcript: PathBuf,
+    /// `TASK.N.schema.json`: the result schema, for a program that takes it
+    /// as a file (Codex CLI's `--output-schema`).
+    pub schema: PathBuf,
 }
 
 impl AttemptFiles {
@@ -91,16 +102,21 @@ impl AttemptFiles {
             stdout: file("stdout"),
             stderr: file("stderr"),
             transcript: file("transcript.json"),
+            schema: file("schema.json"),
         }
     }
 }
 
 /// Tokens an attempt used, as the provider reported them (0 when it does
-/// not say: commands and the mock).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// not say: plain commands and the mock), and its cost when the agent
+/// reported that too (a coding-agent CLI knows its prices; otherwise the
+/// runtime prices the tokens with the agent's `price_in`/`price_out`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// USD, as the agent reported it.
+    pub cost_usd: Option<f64>,
 }
 
 impl Usage {
@@ -113,6 +129,10 @@ impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, other: Usage) {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
+        self.cost_usd = match (self.cost_usd, other.cost_usd) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
     }
 }
 

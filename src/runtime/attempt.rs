@@ -100,6 +100,10 @@ async fn attempts(
     let edits = isolation.is_some() && writes_through_edits(task, agent);
     let writes_prompt_file = !matches!(agent.provider, Provider::Mock { .. });
     let (base_prompt, result_schema) = prompt_and_schema(task, inputs, edits);
+    // The part's contract, for a program that reads it from a file in the
+    // part's own checkout (never written into a person's working tree).
+    let contract = (checkout.is_some() && matches!(agent.provider, Provider::Command { .. }))
+        .then(|| Arc::<str>::from(super::instructions::contract(task, inputs)));
     let allowed = task.retries.saturating_add(1);
     let last_attempt = first_attempt.saturating_add(task.retries);
     let mut prompt_feedback = String::new();
@@ -155,6 +159,13 @@ async fn attempts(
             timeout: Duration::from_millis(task.timeout_ms),
             seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
             confinement: confinement.clone(),
+            contract: contract.clone(),
+            budget_usd: budget_left_usd(
+                shared.plan.score.budget.as_ref(),
+                shared.spend.usd(),
+                task.budget.as_ref(),
+                total_cost,
+            ),
         };
         let attempt_started = Instant::now();
         let (mut outcome, usage) = match perform(performer.as_ref(), &request, task).await {
@@ -290,9 +301,29 @@ fn prompt_and_schema(
 }
 
 /// What an attempt costs at its agent's prices.
+/// What an attempt cost: what the agent reported, else its tokens at the
+/// agent's prices.
 fn price(agent: &Agent, usage: Usage) -> f64 {
-    usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
-        + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
+    usage.cost_usd.unwrap_or_else(|| {
+        usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
+            + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6
+    })
+}
+
+/// What is left of the score's and the part's money budgets (the smaller),
+/// for an agent that can stop itself at a budget; `None` without one.
+fn budget_left_usd(
+    score: Option<&Budget>,
+    score_spent: f64,
+    part: Option<&Budget>,
+    part_spent: f64,
+) -> Option<f64> {
+    let score = score.and_then(|b| b.usd).map(|usd| usd - score_spent);
+    let part = part.and_then(|b| b.usd).map(|usd| usd - part_spent);
+    match (score, part) {
+        (Some(a), Some(b)) => Some(a.min(b).max(0.0)),
+        (a, b) => a.or(b).map(|usd| usd.max(0.0)),
+    }
 }
 
 /// Why another attempt may not start, if it may not: the score's budget

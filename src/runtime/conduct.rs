@@ -131,7 +131,7 @@ impl Spend {
         self.attempts.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn usd(&self) -> f64 {
+    pub(super) fn usd(&self) -> f64 {
         self.micro_usd.load(Ordering::Relaxed) as f64 / 1e6
     }
 

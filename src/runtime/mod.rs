@@ -24,6 +24,8 @@ pub(crate) mod isolation;
 pub(crate) mod journal;
 pub(crate) mod lock;
 pub mod merge;
+pub mod doctor;
+pub(crate) mod instructions;
 pub mod process;
 pub(crate) mod progress;
 pub mod redact;
@@ -710,6 +712,7 @@ fn restore(
                 state.usage += agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
+                    cost_usd: None,
                 };
                 state.cost_usd += cost_usd;
             }
@@ -755,6 +758,7 @@ fn restore(
                 state.usage = agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
+                    cost_usd: None,
                 };
                 state.cost_usd = *cost_usd;
                 state.duration_ms = *duration_ms;
@@ -784,6 +788,7 @@ fn restore(
                 state.usage = agent::Usage {
                     input_tokens: *tokens_in,
                     output_tokens: *tokens_out,
+                    cost_usd: None,
                 };
                 state.cost_usd = *cost_usd;
                 state.duration_ms = *duration_ms;

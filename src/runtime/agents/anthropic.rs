@@ -126,6 +126,7 @@ fn read_message(body: &Value) -> Result<Message, String> {
                 + count(&usage["cache_creation_input_tokens"])
                 + count(&usage["cache_read_input_tokens"]),
             output_tokens: count(&usage["output_tokens"]),
+            cost_usd: None,
         },
     })
 }
@@ -186,6 +187,8 @@ mod tests {
             timeout: Duration::from_secs(60),
             seed: 1,
             confinement: Default::default(),
+            contract: None,
+            budget_usd: None,
         }
     }
 
@@ -225,7 +228,8 @@ mod tests {
             reply.usage,
             Usage {
                 input_tokens: 10,
-                output_tokens: 4
+                output_tokens: 4,
+                cost_usd: None,
             }
         );
         assert!(read_message(&json!({"type": "message"})).is_err());

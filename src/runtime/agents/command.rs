@@ -26,9 +26,21 @@
 //! `$SCORE_OUTPUT`; the last JSON object on standard output (see
 //! [`super::extract`]); `{}` for a task without outputs. A program that
 //! exits with a failure status has failed the attempt, whatever it wrote.
+//!
+//! An agent with a `protocol` (a coding-agent CLI in its machine-readable
+//! mode) is read by [`super::protocol`] instead: its own account of the
+//! attempt gives the answer (the structured one first, else the object in
+//! its final message), the tokens and cost, and whether it failed, also
+//! when it exits with a failure status. The protocol adds the tool's flags
+//! for the result schema and the budget after `run`, and the part's
+//! contract goes into the tool's instruction file for as long as the
+//! program runs (see [`crate::runtime::instructions`]).
 
 use super::extract::extract_result;
+use super::protocol::{self, Unreadable};
+use crate::plan::Protocol;
 use crate::runtime::agent::{AgentError, AttemptRequest, BoxFuture, Performer, Reply, Usage};
+use crate::runtime::instructions::Installed;
 use crate::runtime::process::{self, ProcessSpec, SpawnError};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -42,12 +54,21 @@ const TAIL_BYTES: usize = 4096;
 /// last part (coding agents can log a lot; the result comes last).
 const STDOUT_LIMIT: u64 = 16 << 20;
 
+/// Standard error is read for a protocol's error object (Gemini CLI prints
+/// it there) only in its last part.
+const STDERR_LIMIT: u64 = 1 << 20;
+
 /// Runs a local program.
 #[derive(Debug)]
 pub struct CommandAgent {
     run: Vec<String>,
     env: BTreeMap<String, String>,
     stdin_prompt: bool,
+    /// How to read its output, and the flags it takes (see
+    /// [`super::protocol`]).
+    protocol: Protocol,
+    /// The instruction file the part's contract goes into (`None`: none).
+    instructions: Option<String>,
 }
 
 impl CommandAgent {
@@ -63,7 +84,55 @@ impl CommandAgent {
             run,
             env,
             stdin_prompt,
+            protocol: Protocol::Plain,
+            instructions: None,
         }
+    }
+
+    /// Reads the program's output by `protocol`, and writes the part's
+    /// contract to `instructions` (default: the protocol's own file).
+    pub fn with_protocol(mut self, protocol: Protocol, instructions: Option<String>) -> Self {
+        self.protocol = protocol;
+        self.instructions = instructions
+            .or_else(|| super::super::instructions::default_file(protocol).map(String::from));
+        self
+    }
+
+    /// The arguments the protocol adds after `run`: the result schema, for
+    /// a tool that shapes its answer after one, and the budget left, for
+    /// one that stops itself at a budget. Writes the schema file a tool
+    /// takes by path.
+    fn protocol_args(&self, request: &AttemptRequest) -> Result<Vec<String>, AgentError> {
+        let mut args = Vec::new();
+        let schema = request.has_outputs.then_some(&request.result_schema);
+        match self.protocol {
+            Protocol::ClaudeJson => {
+                if let Some(schema) = schema {
+                    args.push("--json-schema".to_string());
+                    args.push(schema.to_string());
+                }
+                if let Some(usd) = request.budget_usd {
+                    args.push("--max-budget-usd".to_string());
+                    args.push(format!("{:.6}", usd.max(0.0)));
+                }
+            }
+            Protocol::CodexJsonl => {
+                if let Some(schema) = schema {
+                    let path = &request.files.schema;
+                    std::fs::write(path, super::protocol::strict_schema(schema).to_string())
+                        .map_err(|e| AgentError::Setup {
+                            message: format!(
+                                "cannot write the schema file `{}`: {e}",
+                                path.display()
+                            ),
+                        })?;
+                    args.push("--output-schema".to_string());
+                    args.push(path.to_string_lossy().into_owned());
+                }
+            }
+            Protocol::Plain | Protocol::GeminiJson => {}
+        }
+        Ok(args)
     }
 
     /// The program as the score names it, for messages.
@@ -151,7 +220,17 @@ impl CommandAgent {
                 ),
             });
         }
-        let exit = process::run(&self.spec(request))
+        let mut spec = self.spec(request);
+        spec.argv.extend(self.protocol_args(request)?);
+        // The contract goes where the tool looks for instructions, for as
+        // long as the program runs (the guard puts the original back even
+        // when the attempt is dropped).
+        let installed = match (&self.instructions, &request.contract) {
+            (Some(name), Some(contract)) => Installed::write(&request.workspace, name, contract)
+                .map_err(|message| AgentError::Setup { message })?,
+            _ => None,
+        };
+        let exit = process::run(&spec)
             .await
             .map_err(|error| AgentError::Setup {
                 message: match error {
@@ -160,6 +239,11 @@ impl CommandAgent {
                     error => error.to_string(),
                 },
             })?;
+        if let Some(installed) = installed {
+            installed
+                .restore()
+                .map_err(|message| AgentError::Setup { message })?;
+        }
         // What it wrote as its result is stored and passed on: no secret in it.
         if let Err(error) = request.confinement.redactor.file(&request.files.output) {
             return Err(AgentError::Setup {
@@ -169,15 +253,82 @@ impl CommandAgent {
                 ),
             });
         }
-        if !exit.success() {
-            return Err(AgentError::Failed {
-                message: self.failure(exit, request),
+        if self.protocol == Protocol::Plain {
+            if !exit.success() {
+                return Err(AgentError::Failed {
+                    message: self.failure(exit, request),
+                    usage: Usage::default(),
+                });
+            }
+            return Ok(Reply {
+                result: self.result(request, None),
                 usage: Usage::default(),
             });
         }
+        self.read_protocol(exit, request)
+    }
+
+    /// The reply of a program that speaks a protocol: its own account of
+    /// the attempt (answer, tokens, cost, error), whatever its exit status.
+    fn read_protocol(
+        &self,
+        exit: process::Exit,
+        request: &AttemptRequest,
+    ) -> Result<Reply, AgentError> {
+        let program = self.program();
+        let stdout = read_end(&request.files.stdout, STDOUT_LIMIT);
+        let stderr = read_end(&request.files.stderr, STDERR_LIMIT);
+        let transcript = match protocol::read(self.protocol, &stdout, &stderr) {
+            Ok(transcript) => transcript,
+            Err(Unreadable { message, usage }) => {
+                let message = if exit.success() {
+                    format!("`{program}` returned no result: {message}")
+                } else {
+                    format!(
+                        "{}
+({message})",
+                        self.failure(exit, request)
+                    )
+                };
+                return if exit.success() {
+                    Ok(Reply {
+                        result: Err(message),
+                        usage,
+                    })
+                } else {
+                    Err(AgentError::Failed { message, usage })
+                };
+            }
+        };
+        let usage = transcript.usage;
+        if let Some(error) = transcript.error {
+            let message = if error.over_budget {
+                format!(
+                    "`{program}` stopped at the budget it was given ({}): {}",
+                    request
+                        .budget_usd
+                        .map_or_else(|| "its own".to_string(), |usd| format!("${usd:.6}")),
+                    error.message
+                )
+            } else {
+                format!("`{program}` failed: {}", error.message)
+            };
+            return Err(AgentError::Failed { message, usage });
+        }
+        if !exit.success() {
+            return Err(AgentError::Failed {
+                message: self.failure(exit, request),
+                usage,
+            });
+        }
+        let answer = match transcript.structured {
+            Some(value @ Value::Object(_)) => Answer::Structured(value),
+            Some(other) => Answer::Text(other.to_string()),
+            None => Answer::Text(transcript.answer.unwrap_or_default()),
+        };
         Ok(Reply {
-            result: self.result(request),
-            usage: Usage::default(),
+            result: self.result(request, Some(answer)),
+            usage,
         })
     }
 
@@ -200,8 +351,10 @@ impl CommandAgent {
         format!("{how} and printed nothing")
     }
 
-    /// The result of a program that succeeded.
-    fn result(&self, request: &AttemptRequest) -> Result<Value, String> {
+    /// The result of a program that succeeded: what it wrote to
+    /// `$SCORE_OUTPUT`, else its protocol's `answer`, else (plain) the last
+    /// object on its standard output.
+    fn result(&self, request: &AttemptRequest, answer: Option<Answer>) -> Result<Value, String> {
         let program = self.program();
         let output = &request.files.output;
         if let Ok(text) = std::fs::read_to_string(output)
@@ -227,6 +380,22 @@ impl CommandAgent {
         if !request.has_outputs {
             return Ok(Value::Object(Default::default()));
         }
+        match answer {
+            Some(Answer::Structured(value)) => return Ok(value),
+            Some(Answer::Text(text)) => {
+                return extract_result(&text).map_err(|why| {
+                    if text.trim().is_empty() {
+                        format!("`{program}` returned no result: its final answer was empty")
+                    } else {
+                        format!(
+                            "`{program}` returned no result object ({why}); its final answer began: {}",
+                            excerpt(&text, 400)
+                        )
+                    }
+                });
+            }
+            None => {}
+        }
         let stdout = read_end(&request.files.stdout, STDOUT_LIMIT);
         let why = match extract_result(&stdout) {
             Ok(value) => return Ok(value),
@@ -251,6 +420,23 @@ impl Performer for CommandAgent {
         request: &'a AttemptRequest,
     ) -> BoxFuture<'a, Result<Reply, AgentError>> {
         Box::pin(self.attempt(request))
+    }
+}
+
+/// A protocol's final answer.
+enum Answer {
+    /// Shaped by the tool after the result schema.
+    Structured(Value),
+    /// Text, where the result object is looked for.
+    Text(String),
+}
+
+/// The first `max` characters of `text`, on one line, for a message.
+fn excerpt(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &one_line[..at]),
+        None => one_line,
     }
 }
 
@@ -318,6 +504,8 @@ mod tests {
             timeout: Duration::from_secs(30),
             seed: 1,
             confinement: Default::default(),
+            contract: None,
+            budget_usd: None,
         };
         Setup { dir, request }
     }
@@ -601,6 +789,126 @@ echo '{"api": 1}' > "$SCORE_OUTPUT"; exit 3"#;
         assert_eq!(std::fs::read_to_string(&stdin).unwrap(), request.prompt);
         copy_stdin(false).perform(&request).await.unwrap();
         assert_eq!(std::fs::read_to_string(&stdin).unwrap(), "");
+    }
+
+    /// A stand-in for Claude Code: records its arguments and the
+    /// instruction file it finds, then prints a result object like
+    /// `claude -p --output-format json` does.
+    const FAKE_CLAUDE: &str = r#"printf '%s\n' "$@" > args.txt
+cp CLAUDE.md seen-instructions.md 2>/dev/null
+echo '{"type":"result","subtype":"success","is_error":false,"result":"done","structured_output":{"api":"typed"},"total_cost_usd":0.25,"usage":{"input_tokens":100,"cache_read_input_tokens":20,"output_tokens":7}}'"#;
+
+    #[tokio::test]
+    async fn a_protocol_adds_its_flags_writes_the_contract_and_reads_the_account() {
+        let mut s = setup();
+        std::fs::write(s.request.workspace.join("CLAUDE.md"), "# Ours\n").unwrap();
+        s.request.contract = Some("You own src/store.".into());
+        s.request.budget_usd = Some(1.5);
+        s.request.result_schema =
+            json!({"type": "object", "properties": {"api": {"type": "string"}}});
+        let script = s.script("claude.sh", FAKE_CLAUDE);
+        let agent = agent(&[&script, "-p"]).with_protocol(Protocol::ClaudeJson, None);
+        let reply = s.run(&agent).await.unwrap();
+        assert_eq!(reply.result.unwrap(), json!({"api": "typed"}));
+        assert_eq!(
+            reply.usage,
+            Usage {
+                input_tokens: 120,
+                output_tokens: 7,
+                cost_usd: Some(0.25)
+            }
+        );
+        let work = &s.request.workspace;
+        let args = std::fs::read_to_string(work.join("args.txt")).unwrap();
+        let args: Vec<&str> = args.lines().collect();
+        let schema = s.request.result_schema.to_string();
+        assert_eq!(
+            args,
+            [
+                "-p",
+                "--json-schema",
+                schema.as_str(),
+                "--max-budget-usd",
+                "1.500000"
+            ]
+        );
+        // The program saw the contract after the repository's own text; the
+        // file is the repository's again afterwards.
+        let seen = std::fs::read_to_string(work.join("seen-instructions.md")).unwrap();
+        assert!(seen.starts_with("# Ours\n\n"), "{seen}");
+        assert!(seen.ends_with("You own src/store."), "{seen}");
+        assert_eq!(
+            std::fs::read_to_string(work.join("CLAUDE.md")).unwrap(),
+            "# Ours\n"
+        );
+        // Without a contract (no checkout of its own), no file is written.
+        s.request.contract = None;
+        std::fs::remove_file(work.join("CLAUDE.md")).unwrap();
+        std::fs::remove_file(work.join("seen-instructions.md")).unwrap();
+        s.run(&agent).await.unwrap();
+        assert!(!work.join("seen-instructions.md").exists());
+        assert!(!work.join("CLAUDE.md").exists());
+    }
+
+    #[tokio::test]
+    async fn codex_gets_its_schema_as_a_strict_file() {
+        let mut s = setup();
+        s.request.result_schema =
+            json!({"type": "object", "properties": {"api": {"type": "string"}}});
+        let script = s.script(
+            "codex.sh",
+            r#"printf '%s\n' "$@" > args.txt
+echo '{"type":"thread.started","thread_id":"t"}'
+echo '{"type":"item.completed","item":{"id":"item_0","type":"agent_message","text":"{\"api\": \"x\"}"}}'
+echo '{"type":"turn.completed","usage":{"input_tokens":9,"cached_input_tokens":0,"output_tokens":3}}'"#,
+        );
+        let agent = agent(&[&script, "exec"]).with_protocol(Protocol::CodexJsonl, None);
+        let reply = s.run(&agent).await.unwrap();
+        assert_eq!(reply.result.unwrap(), json!({"api": "x"}));
+        assert_eq!(
+            reply.usage,
+            Usage {
+                input_tokens: 9,
+                output_tokens: 3,
+                cost_usd: None
+            }
+        );
+        let args = std::fs::read_to_string(s.request.workspace.join("args.txt")).unwrap();
+        let file = s.request.files.schema.to_str().unwrap();
+        assert_eq!(
+            args.lines().collect::<Vec<_>>(),
+            ["exec", "--output-schema", file]
+        );
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        assert_eq!(written["additionalProperties"], json!(false));
+        assert_eq!(written["required"], json!(["api"]));
+    }
+
+    #[tokio::test]
+    async fn the_program_s_own_error_fails_the_attempt_with_its_cost() {
+        let s = setup();
+        let script = s.script(
+            "claude.sh",
+            r#"echo '{"type":"result","subtype":"error_max_budget_usd","is_error":true,"total_cost_usd":0.5,"usage":{"input_tokens":10,"output_tokens":2},"errors":["Reached maximum budget"]}'; exit 1"#,
+        );
+        let claude = agent(&[&script]).with_protocol(Protocol::ClaudeJson, None);
+        match s.run(&claude).await {
+            Err(AgentError::Failed { message, usage }) => {
+                assert!(
+                    message.contains("stopped at the budget it was given"),
+                    "{message}"
+                );
+                assert!(message.contains("Reached maximum budget"), "{message}");
+                assert_eq!(usage.cost_usd, Some(0.5));
+                assert_eq!(usage.input_tokens, 10);
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+        // Output that is not the protocol's: a failed attempt that says so.
+        let script = s.script("plain.sh", "echo 'hello'");
+        let codex = agent(&[&script]).with_protocol(Protocol::CodexJsonl, None);
+        let error = s.run(&codex).await.unwrap().result.unwrap_err();
+        assert!(error.contains("holds no Codex CLI events"), "{error}");
     }
 
     #[tokio::test]

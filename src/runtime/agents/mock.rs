@@ -63,6 +63,7 @@ impl MockAgent {
                 usage: Usage {
                     input_tokens,
                     output_tokens: 0,
+                    cost_usd: None,
                 },
             });
         }
@@ -76,6 +77,7 @@ impl MockAgent {
             usage: Usage {
                 input_tokens,
                 output_tokens,
+                cost_usd: None,
             },
         })
     }
@@ -137,6 +139,8 @@ mod tests {
             timeout: Duration::from_secs(1),
             seed,
             confinement: Default::default(),
+            contract: None,
+            budget_usd: None,
         }
     }
 

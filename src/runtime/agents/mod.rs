@@ -1,7 +1,8 @@
 //! The agents: one [`super::agent::Performer`] per provider.
 //!
 //! - [`mock`]: built in, deterministic, schema-valid values;
-//! - [`command`]: a local program (coding-agent CLIs, scripts);
+//! - [`command`]: a local program (coding-agent CLIs, scripts), whose
+//!   output [`protocol`] reads;
 //! - [`openai`]: an OpenAI-compatible `chat/completions` endpoint;
 //! - [`anthropic`]: the Anthropic Messages API.
 //!
@@ -15,6 +16,7 @@ pub mod http;
 pub mod mock;
 mod mock_values;
 pub mod openai;
+pub mod protocol;
 mod timer;
 
 use super::agent::Performer;
@@ -81,12 +83,13 @@ pub fn performer(
             run,
             env,
             stdin_prompt,
+            protocol,
+            instructions,
             ..
-        } => Arc::new(command::CommandAgent::new(
-            run.clone(),
-            env.clone(),
-            *stdin_prompt,
-        )),
+        } => Arc::new(
+            command::CommandAgent::new(run.clone(), env.clone(), *stdin_prompt)
+                .with_protocol(*protocol, instructions.clone()),
+        ),
         Provider::Openai {
             model,
             endpoint,

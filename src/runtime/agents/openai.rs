@@ -153,6 +153,7 @@ fn read_completion(body: &Value) -> Result<Completion, String> {
         usage: Usage {
             input_tokens: count(&usage["prompt_tokens"]),
             output_tokens: count(&usage["completion_tokens"]),
+            cost_usd: None,
         },
     })
 }
@@ -259,6 +260,8 @@ mod tests {
             timeout: Duration::from_secs(60),
             seed: 1,
             confinement: Default::default(),
+            contract: None,
+            budget_usd: None,
         }
     }
 
