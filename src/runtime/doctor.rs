@@ -253,6 +253,7 @@ pub async fn live(
     report: &mut Report,
     performers: &std::collections::HashMap<String, Arc<dyn Performer>>,
     timeout: Duration,
+    confine: &dyn Fn(&str, &Path) -> Result<super::sandbox::Confinement, String>,
 ) {
     let scratch =
         Scratch(std::env::temp_dir().join(format!("score-doctor-{}", std::process::id())));
@@ -283,7 +284,17 @@ pub async fn live(
                 .push_str(&format!("; cannot prepare the check: {e}"));
             continue;
         }
-        let request = trivial_request(&finding.agent, &dir, &logs, timeout);
+        // The program runs as it would in a run: confined, its environment
+        // scrubbed to what its agent passes on.
+        let confinement = match confine(&finding.agent, &dir) {
+            Ok(confinement) => confinement,
+            Err(e) => {
+                finding.broken = true;
+                finding.line.push_str(&format!("; cannot confine it: {e}"));
+                continue;
+            }
+        };
+        let request = trivial_request(&finding.agent, &dir, &logs, timeout, confinement);
         let _ = std::fs::write(&request.files.prompt, &request.prompt);
         let outcome = tokio::time::timeout(timeout, performer.perform(&request)).await;
         let said = match outcome {
@@ -333,7 +344,13 @@ fn first_line(text: &str) -> String {
 }
 
 /// A prompt any agent can answer in one short turn.
-fn trivial_request(agent: &str, dir: &Path, logs: &Path, timeout: Duration) -> AttemptRequest {
+fn trivial_request(
+    agent: &str,
+    dir: &Path,
+    logs: &Path,
+    timeout: Duration,
+    confinement: super::sandbox::Confinement,
+) -> AttemptRequest {
     AttemptRequest {
         task: format!("doctor-{agent}"),
         attempt: 1,
@@ -351,6 +368,7 @@ fn trivial_request(agent: &str, dir: &Path, logs: &Path, timeout: Duration) -> A
         files: AttemptFiles::new(logs, "doctor", 1),
         timeout,
         seed: 0,
+        confinement,
         contract: None,
         budget_usd: None,
     }
@@ -379,7 +397,17 @@ pub fn doctor(
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(live(&mut report, &performers, timeout)),
+        Ok(rt) => {
+            let policy = super::sandbox::Policy::new(plan, false, env);
+            let confine = |id: &str, dir: &Path| {
+                let agent = plan
+                    .agents
+                    .get(id)
+                    .ok_or_else(|| format!("no agent `{id}` in the plan"))?;
+                policy.attempt(id, agent, dir, &dir.join("tmp"), "doctor")
+            };
+            rt.block_on(live(&mut report, &performers, timeout, &confine))
+        }
         Err(e) => {
             for f in &mut report.findings {
                 f.broken = true;
