@@ -125,7 +125,7 @@ part hello by claude_code {{
   serves greet
   output greeting: Text
   estimate 2h
-  timeout 10m
+  timeout 30m
   brief "Answer with the JSON object {{\"greeting\": \"hello\"}} and nothing else."
 }}
 
@@ -133,7 +133,7 @@ part name by codex {{
   serves greet
   output name: Text
   estimate 1h
-  timeout 10m
+  timeout 30m
   brief "Answer with the JSON object {{\"name\": \"score\"}} and nothing else."
 }}
 "#

@@ -242,9 +242,11 @@ fn claude_stream_usage(stdout: &str) -> Usage {
 
 fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
     let mut usage = Usage::default();
-    let mut answer: Option<String> = None;
-    // `error` events since the last completed turn; why turns failed.
-    let mut errors: Vec<String> = Vec::new();
+    // Only the last agent message and the last error since the last
+    // completed turn matter: their lines are kept and parsed once, at the
+    // end, so a long session costs a scan for newlines and event types.
+    let mut answer_line: Option<&str> = None;
+    let mut error_line: Option<&str> = None;
     let mut failures: Vec<String> = Vec::new();
     let mut started = false;
     let mut turn_ended = false;
@@ -270,7 +272,7 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
                 turn_ended = true;
                 // What went wrong before was retried away ("Reconnecting…
                 // 1/5"): the turn completed.
-                errors.clear();
+                error_line = None;
                 if let Ok(event) = serde_json::from_str::<Value>(line) {
                     let u = &event["usage"];
                     // `input_tokens` already includes the cached ones.
@@ -280,24 +282,13 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
             }
             "turn.failed" => {
                 turn_ended = true;
-                if let Ok(event) = serde_json::from_str::<Value>(line) {
-                    failures.push(codex_error_message(&event["error"]));
-                } else {
-                    failures.push("its turn failed".into());
-                }
+                failures.push(serde_json::from_str::<Value>(line).map_or_else(
+                    |_| "its turn failed".into(),
+                    |e| codex_error_message(&e["error"]),
+                ));
             }
-            "error" => {
-                if let Ok(event) = serde_json::from_str::<Value>(line) {
-                    errors.push(codex_error_message(&event));
-                }
-            }
-            "item.completed" if is_agent_message(line) => {
-                if let Ok(event) = serde_json::from_str::<Value>(line)
-                    && let Some(text) = event["item"]["text"].as_str()
-                {
-                    answer = Some(text.to_string());
-                }
-            }
+            "error" => error_line = Some(line),
+            "item.completed" if is_agent_message(line) => answer_line = Some(line),
             _ => {}
         }
     }
@@ -311,7 +302,7 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
             usage,
         });
     }
-    if !turn_ended && errors.is_empty() {
+    if !turn_ended && error_line.is_none() {
         return Err(Unreadable {
             message: "its output ends before the turn did (no `turn.completed` event): it \
                       stopped before it finished"
@@ -321,16 +312,22 @@ fn read_codex(stdout: &str) -> Result<Transcript, Unreadable> {
     }
     // `error` events that a completed turn followed were transient (the
     // CLI reports a reconnect as an `error` too); a failed turn says why
-    // itself, and errors after the last completed turn are the last word.
+    // itself, and an error after the last completed turn is the last word.
     let why = if !failures.is_empty() {
         Some(failures.join("; "))
     } else {
-        errors.pop()
+        error_line.map(|line| {
+            serde_json::from_str::<Value>(line)
+                .map_or_else(|_| line.to_string(), |e| codex_error_message(&e))
+        })
     };
     let error = why.map(|why| ProgramError {
         message: format!("Codex CLI reported an error: {why}"),
         over_budget: false,
     });
+    let answer = answer_line
+        .and_then(|line| serde_json::from_str::<Value>(line).ok())
+        .and_then(|event| event["item"]["text"].as_str().map(str::to_string));
     Ok(Transcript {
         answer,
         structured: None,
@@ -548,7 +545,12 @@ mod tests {
         // Run with `--json-schema`; the tiny model never called the
         // structured-output tool and rambled instead: no structured output,
         // no JSON in the answer, a cost and tokens all the same.
-        let t = read(Protocol::ClaudeJson, recorded!("claude_schema_ignored.json"), "").unwrap();
+        let t = read(
+            Protocol::ClaudeJson,
+            recorded!("claude_schema_ignored.json"),
+            "",
+        )
+        .unwrap();
         assert_eq!(t.error, None);
         assert_eq!(t.structured, None);
         assert!(
@@ -564,6 +566,34 @@ mod tests {
             (3224 + 6968, 535)
         );
         assert_eq!(t.usage.cost_usd, Some(0.032979));
+    }
+
+    #[test]
+    fn claude_refusal_and_truncation() {
+        // Asked to decline; it answered something else without a result.
+        let t = read(Protocol::ClaudeJson, recorded!("claude_refusal.json"), "").unwrap();
+        assert_eq!(t.error, None);
+        assert!(
+            t.answer
+                .as_deref()
+                .unwrap()
+                .starts_with("You can use the Agent tool")
+        );
+        assert!(result_of(&t).unwrap_err().contains("no JSON object"));
+        assert!(t.usage.cost_usd.unwrap() > 0.0);
+        // `stream-json` killed after 25 s: only the `system` event.
+        let error = read(
+            Protocol::ClaudeJson,
+            recorded!("claude_truncated.jsonl"),
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            error.message.contains("stopped before it finished"),
+            "{}",
+            error.message
+        );
+        assert_eq!(error.usage.total(), 0);
     }
 
     #[test]
