@@ -313,6 +313,9 @@ fn a_build_error_in_the_sources_shows_its_line_and_exits_one() {
         .stderr(predicate::str::contains(
             "error: no plan can be built from `demo.score`",
         ));
+}
+
+#[test]
 fn doctor_says_per_agent_whether_it_can_play() {
     let dir = tempfile::tempdir().unwrap();
     let agent = write(

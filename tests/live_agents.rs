@@ -18,10 +18,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-#[path = "support/runs.rs"]
-mod runs;
+mod support;
 #[allow(unused_imports)]
-use runs::*;
+use support::runs::*;
 
 /// The dummy key `agent-clis` configures; it must never reach `.score/`.
 const DUMMY_KEY: &str = "sk-local-dummy";

@@ -439,7 +439,7 @@ pub fn for_score(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Complexity, Protocol};
+    use crate::plan::Protocol;
     use std::collections::BTreeMap;
 
     struct Fake {
@@ -462,14 +462,7 @@ mod tests {
     }
 
     fn agent(provider: Provider) -> Agent {
-        Agent {
-            tier: Complexity::Complex,
-            concurrency: None,
-            price_in: None,
-            price_out: None,
-            doc: None,
-            provider,
-        }
+        crate::plan::fixtures::agent(provider)
     }
 
     fn command(program: &str, key_env: Option<&str>) -> Provider {
@@ -480,6 +473,7 @@ mod tests {
             key_env: key_env.map(String::from),
             protocol: Protocol::ClaudeJson,
             stdin_prompt: true,
+            pass_env: vec![],
         }
     }
 
@@ -618,7 +612,11 @@ mod tests {
                 crate::runtime::agents::performer(id, a, &|_| None).unwrap(),
             );
         }
-        live(&mut report, &performers, Duration::from_secs(30)).await;
+        let policy = crate::runtime::sandbox::Policy::new(&plan, false, &|_| None);
+        let confine = |id: &str, dir: &Path| {
+            policy.attempt(id, &plan.agents[id], dir, &dir.join("tmp"), "doctor")
+        };
+        live(&mut report, &performers, Duration::from_secs(30), &confine).await;
         let by = |id: &str| report.findings.iter().find(|f| f.agent == id).unwrap();
         assert!(
             by("good")
