@@ -1,7 +1,7 @@
 //! Exporting a plan to other schedulers.
 //!
 //! [`argo`] turns a plan into an Argo Workflows `Workflow` (one pod per
-//! part, running `score task run`), and [`yaml`] writes it as YAML.
+//! part, running `score task run`), and `yaml` writes it as YAML.
 //! `score export argo` is the command; `docs/scale-out.md` explains when
 //! and how to use it.
 

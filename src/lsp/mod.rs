@@ -6,7 +6,7 @@
 //! enough, needs no async runtime, and is easy to drive from tests.
 //!
 //! Everything the server answers comes from the checked model and its
-//! symbol table ([`crate::model::Model::symbols`] and references), never
+//! symbol table (`Model::symbols` and references), never
 //! from the word under the cursor. Diagnostics are re-published after a
 //! short pause in typing (debounced), for every open document, since a
 //! change in one file can fix or break the files that import it.

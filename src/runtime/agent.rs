@@ -10,7 +10,7 @@
 //! and a cancel signal, and drops the future when either fires. Every
 //! performer must therefore be drop-safe: a dropped HTTP request is aborted
 //! by reqwest, a dropped child process group is killed by
-//! the guard in [`super::process::run`].
+//! the guard in `process::run`.
 
 use serde_json::Value;
 use std::future::Future;
