@@ -2,8 +2,10 @@
 //!
 //! The pipeline, each stage consuming the one before:
 //! source text → [`syntax`] (AST with spans) → [`check`] (the checked
-//! [`model`]) → plan → runtime. [`diagnostics`] and [`glob`] serve every
-//! stage. See ARCHITECTURE.md for the map.
+//! model) → [`plan`] → [`runtime`]. [`diagnostics`] and [`glob`] serve every
+//! stage; [`driver`] is the command line's side of the library. What the
+//! binary, the tests and the benchmarks use is public, the rest is
+//! `pub(crate)`: see "API boundaries" in ARCHITECTURE.md.
 
 pub mod check;
 pub mod diagnostics;

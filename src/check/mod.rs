@@ -1,4 +1,4 @@
-//! The semantic checker: from a loaded program to the checked [`Model`] and
+//! The semantic checker: from a loaded program to the checked `Model` and
 //! its diagnostics.
 //!
 //! Phases, each in its own file, all run even when an earlier one found
@@ -6,7 +6,7 @@
 //!
 //! 1. `resolve`: a symbol table per file (declarations and imports),
 //!    duplicates (E0102), name resolution with did-you-mean (E0101).
-//! 2. [`settings`] (called while `elaborate` turns each declaration into
+//! 2. `settings` (called while `elaborate` turns each declaration into
 //!    its part of the model): the schema of settings, unknown or ill-typed
 //!    settings (E0104), missing required ones (E0105), unknown providers
 //!    (E0502).

@@ -33,7 +33,7 @@
 //! - **Secrets** are referenced by name only: each `key_env` of the task's
 //!   own agent is an environment variable from a key of one Secret. A
 //!   `--repo` URL with credentials is written without them
-//!   ([`repo_url`]): git credentials come from a Secret too.
+//!   (`export::repo_url`): git credentials come from a Secret too.
 
 use super::repo_url;
 use crate::plan::{Plan, Provider, Task, format_duration, hash::sha256_hex};
@@ -185,7 +185,7 @@ impl ArgoOptions {
 
 impl ArgoOptions {
     /// What to say when `--repo` carries credentials: the Workflow names the
-    /// repository without them (see [`repo_url`]). The message never
+    /// repository without them (see `export::repo_url`). The message never
     /// repeats them.
     pub fn credentials_warning(&self) -> Option<String> {
         let stripped = repo_url::strip_credentials(self.repo.as_deref()?);

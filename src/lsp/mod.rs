@@ -6,7 +6,7 @@
 //! enough, needs no async runtime, and is easy to drive from tests.
 //!
 //! Everything the server answers comes from the checked model and its
-//! symbol table ([`crate::model::Model::symbols`] and references), never
+//! symbol table (`Model::symbols` and references), never
 //! from the word under the cursor. Diagnostics are re-published after a
 //! short pause in typing (debounced), for every open document, since a
 //! change in one file can fix or break the files that import it.
@@ -52,7 +52,7 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Serve the language server protocol on stdin/stdout until the client
 /// sends `shutdown` and `exit` (or closes the stream). A malformed message
-/// is answered with a JSON-RPC error and skipped ([`transport`]).
+/// is answered with a JSON-RPC error and skipped (`lsp::transport`).
 pub fn serve_stdio() -> io::Result<()> {
     let (connection, writer) = transport::stdio();
     let result = serve(&connection);

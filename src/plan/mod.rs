@@ -1,8 +1,8 @@
 //! The plan compiler: a checked score becomes a versioned JSON execution
 //! plan (`"format": "score-plan/1"`), the input of `score run`.
 //!
-//! Only [`compile`] reads the checked model; everything else works on the
-//! plan's own types ([`types`]): the schedule (waves and critical path), the
+//! Only `compile` reads the checked model; everything else works on the
+//! plan's own types (`types`): the schedule (waves and critical path), the
 //! JSON Schemas of values, the hashes, the prompts, the summary of
 //! `score plan` and the pictures of `score graph` (in [`crate::graph`]).
 //! The format is documented field by field in `docs/plan.md`, and as a JSON
@@ -32,7 +32,7 @@ pub const PLAN_SCHEMA: &str = include_str!("../../schemas/score-plan-1.json");
 /// The plan as pretty JSON: keys sorted, two-space indentation, a final
 /// line break. The same plan always gives the same bytes.
 ///
-/// The types serialise with sorted keys (see [`types`]), so the plan is
+/// The types serialise with sorted keys (see `types`), so the plan is
 /// written straight from them, without a `Value` tree to sort (a 10 000 task
 /// plan is tens of megabytes); JSON Schemas are written on one line. Tests
 /// check that every object's keys come out sorted.
@@ -178,7 +178,7 @@ pub fn validate(plan: &Value) -> Result<(), Vec<String>> {
 
 /// Reads a plan file's text: checks its format and schema, that its tasks
 /// form a graph that can run, and that every name it uses is defined in it
-/// ([`consistency`]): the runtime trusts a loaded plan.
+/// (`plan::consistency`): the runtime trusts a loaded plan.
 pub fn load(text: &str) -> Result<Plan, LoadError> {
     let value: Value = serde_json::from_str(text).map_err(|e| LoadError::Json(e.to_string()))?;
     match value.get("format") {

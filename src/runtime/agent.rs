@@ -10,7 +10,7 @@
 //! and a cancel signal, and drops the future when either fires. Every
 //! performer must therefore be drop-safe: a dropped HTTP request is aborted
 //! by reqwest, a dropped child process group is killed by
-//! the guard in [`super::process::run`].
+//! the guard in `process::run`.
 
 use serde_json::Value;
 use std::future::Future;
@@ -62,7 +62,7 @@ pub struct AttemptRequest {
     /// program; the part's checks get the same), and the run's redactor,
     /// which every agent applies to what it writes.
     pub confinement: super::sandbox::Confinement,
-    /// The part's contract as Markdown (see [`super::instructions`]), for
+    /// The part's contract as Markdown (see `runtime::instructions`), for
     /// a program that reads its instructions from a file in its checkout;
     /// `None` when the attempt does not run in a checkout of its own (the
     /// runtime writes nothing into a person's working tree).

@@ -9,8 +9,8 @@
 //!   here: a missing key stops the run before it starts);
 //! - [`dry_run`]: what would be dispatched, with prompts, calling nothing;
 //! - [`run`]: takes the workspace's lock, opens (or resumes) the run's
-//!   journal and hands over to the [`conduct`] loop;
-//! - [`report`]: the table at the end; [`approve`]: `score approve`;
+//!   journal and hands over to the `conduct` loop;
+//! - `report`: the table at the end; [`approve`]: `score approve`;
 //!   [`clean`]: `score clean`; [`block_on`]: the async runtime every
 //!   command that runs tasks starts.
 
@@ -868,7 +868,7 @@ pub(crate) fn approver() -> String {
 }
 
 /// `score approve RUN_ID PART`: journals the approval (or rejection) of a
-/// task's result by the [`approver`]. `score run --resume` then goes on.
+/// task's result by the `approver`. `score run --resume` then goes on.
 pub fn approve(
     workspace: &Path,
     run_id: &str,

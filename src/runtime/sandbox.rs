@@ -129,7 +129,7 @@ pub struct FsRules {
     /// Paths (directories or files) the program may write below.
     pub writes: Vec<PathBuf>,
     /// `None`: reads everywhere. `Some`: only these, the writable paths
-    /// and [`SYSTEM_READS`].
+    /// and `SYSTEM_READS`.
     pub reads: Option<Vec<PathBuf>>,
     /// Where Landlock is missing, run unconfined (`confinement optional`)
     /// rather than refuse.

@@ -34,7 +34,7 @@
 //! when it exits with a failure status. The protocol adds the tool's flags
 //! for the result schema and the budget after `run`, and the part's
 //! contract goes into the tool's instruction file for as long as the
-//! program runs (see [`crate::runtime::instructions`]).
+//! program runs (see `runtime::instructions`).
 
 use super::extract::extract_result;
 use super::protocol::{self, Unreadable};
