@@ -171,20 +171,12 @@ fn keep(dir: &Path, name: &str) {
 
 /// No file under `.score/` holds the key.
 fn assert_no_key(dir: &Path) {
-    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, found);
-            } else if std::fs::read(&path)
-                .is_ok_and(|b| String::from_utf8_lossy(&b).contains(DUMMY_KEY))
-            {
-                found.push(path);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(&dir.join(".score"), &mut found);
+    let found: Vec<PathBuf> = files_below(&dir.join(".score"))
+        .into_iter()
+        .filter(|path| {
+            std::fs::read(path).is_ok_and(|b| String::from_utf8_lossy(&b).contains(DUMMY_KEY))
+        })
+        .collect();
     assert!(found.is_empty(), "the key is in {found:?}");
 }
 

@@ -14,23 +14,6 @@ mod support;
 use support::llm_server;
 use support::runs::*;
 
-/// Every file below `dir`, as paths.
-fn walk(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path.to_string_lossy().into_owned());
-            }
-        }
-    }
-    found
-}
-
 fn score(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("score").unwrap();
     cmd.current_dir(dir).env_remove("CI");
@@ -306,7 +289,7 @@ fn a_workspace_inside_a_repository_and_merge_and_clean() {
         "written by api"
     );
     // The parts' checkouts are outside the repository, kept on request.
-    let kept = walk(sandboxes.path());
+    let kept = files_below(sandboxes.path());
     assert!(
         kept.iter()
             .any(|p| p.ends_with("parts/api/sub/project/api/out.txt")),
@@ -324,7 +307,7 @@ fn a_workspace_inside_a_repository_and_merge_and_clean() {
         .assert()
         .success()
         .stdout(predicate::str::contains("removed"));
-    assert!(walk(sandboxes.path()).is_empty());
+    assert!(files_below(sandboxes.path()).is_empty());
     // --merge brings the result into the checked-out branch.
     git(repo.path(), &["checkout", "-q", "--", "elsewhere.txt"]);
     score(&dir)
@@ -513,14 +496,14 @@ fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
         text.contains(&format!("kept 1 branch not merged into HEAD: {branch}")),
         "{text}"
     );
-    assert!(!walk(sandboxes.path()).is_empty());
+    assert!(!files_below(sandboxes.path()).is_empty());
     // Without --force the unmerged result stays.
     score_in(&["clean", "--branches"])
         .assert()
         .success()
         .stdout(predicate::str::contains("removed "))
         .stdout(predicate::str::contains("--force"));
-    assert!(walk(sandboxes.path()).is_empty());
+    assert!(files_below(sandboxes.path()).is_empty());
     assert_eq!(
         git(dir.path(), &["branch", "--list", &branch]).trim(),
         branch

@@ -11,35 +11,12 @@
 //! checkout (relative paths, its own `.git`, paths it can discover). Writes
 //! to absolute paths are the confinement's business (tests/sandbox_process.rs).
 
+mod support;
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_INDEX_FILE")
-        .args(["-c", "user.name=test", "-c", "user.email=test@localhost"])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim_end().to_string()
-}
-
-fn write(dir: &Path, path: &str, content: &str) {
-    let file = dir.join(path);
-    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-    std::fs::write(file, content).unwrap();
-}
+use support::runs::{files_below, git, write};
 
 /// A user's repository: the score, the agent scripts, a README, all
 /// committed; then an uncommitted edit and a new file, which no run may
@@ -59,7 +36,7 @@ impl Project {
         for (name, body) in scripts {
             write(root, name, body);
         }
-        git(root, &["init", "-q"]);
+        git(root, &["init", "-q", "-b", "main"]);
         git(root, &["add", "-A"]);
         git(root, &["commit", "-q", "-m", "initial"]);
         Project {
@@ -377,7 +354,7 @@ fn resume_trusts_the_journal_not_what_a_part_planted() {
         .unwrap();
     // Wait (a bounded number of times) for the part to have planted.
     let planted = || {
-        walk_files(project.sandboxes.path())
+        files_below(project.sandboxes.path())
             .iter()
             .any(|p| p.ends_with("parts/p/.git/PLANTED"))
     };
@@ -399,23 +376,6 @@ fn resume_trusts_the_journal_not_what_a_part_planted() {
     let files = project.files_on(&project.branch());
     assert!(files.contains(&"p/out.txt".to_string()), "{files:?}");
     assert!(!files.contains(&"evil.txt".to_string()), "{files:?}");
-}
-
-/// Every file below `dir`.
-fn walk_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                Ok(_) => found.push(path),
-                Err(_) => {}
-            }
-        }
-    }
-    found
 }
 
 /// The directory of a run's checkouts is recorded in the journal.

@@ -24,23 +24,11 @@ fn score(dir: &Path) -> Command {
 }
 
 /// Every file below `dir`, recursively, with its bytes.
-fn files_below(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                out.push((path, bytes));
-            }
-        }
-    }
-    out
+fn contents_below(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    files_below(dir)
+        .into_iter()
+        .filter_map(|path| std::fs::read(&path).ok().map(|bytes| (path, bytes)))
+        .collect()
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -232,7 +220,7 @@ part talk {
     }
     let output = cmd.output().unwrap();
     assert!(output.status.success(), "{output:?}");
-    let mut places = files_below(&dir.path().join(".score"));
+    let mut places = contents_below(&dir.path().join(".score"));
     places.push(("score's stdout".into(), output.stdout.clone()));
     places.push(("score's stderr".into(), output.stderr.clone()));
     let mut leaks = Vec::new();
@@ -373,7 +361,7 @@ part work {{
     assert_eq!(std::fs::read_to_string(&outside).unwrap(), "not yours\n");
     let worktrees = work.join(".score/worktrees");
     assert!(
-        !files_below(&worktrees)
+        !contents_below(&worktrees)
             .iter()
             .any(|(p, _)| p.to_string_lossy().contains("escape")),
         "something escaped its checkout"

@@ -14,6 +14,23 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Every file below `dir`, recursively; links are listed, never followed
+/// (a part may leave one pointing anywhere). Empty when `dir` is missing.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(_) => found.push(entry.path()),
+                Err(_) => {}
+            }
+        }
+    }
+    found
+}
+
 /// Runs git in `dir` (with an identity, without the machine's config) and
 /// returns its trimmed stdout; panics with git's message when it fails.
 pub fn git(dir: &Path, args: &[&str]) -> String {
