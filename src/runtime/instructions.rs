@@ -137,8 +137,20 @@ pub fn merged(existing: Option<&str>, contract: &str) -> String {
 #[derive(Debug)]
 pub struct Installed {
     path: PathBuf,
+    /// Device and inode of the directory holding `path` when the file was
+    /// written: the program may replace that directory (or one above it,
+    /// inside its checkout) with a link before the runtime puts the file
+    /// back.
+    dir: (u64, u64),
     original: Option<Vec<u8>>,
     restored: bool,
+}
+
+/// The device and inode of `dir`, following links (what a write below it
+/// would reach).
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
 }
 
 impl Installed {
@@ -160,6 +172,12 @@ impl Installed {
             ));
         }
         let path = dir.join(name);
+        let Some(dir_identity) = identity(dir) else {
+            return Err(format!(
+                "cannot write in `{}`: no such directory",
+                dir.display()
+            ));
+        };
         let original = match std::fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => return Ok(None),
             Ok(_) => Some(
@@ -179,6 +197,7 @@ impl Installed {
         })?;
         Ok(Some(Installed {
             path,
+            dir: dir_identity,
             original,
             restored: false,
         }))
@@ -190,14 +209,36 @@ impl Installed {
         self.put_back()
     }
 
+    /// The program ran in between and may have left anything at the path:
+    /// whatever is there is removed (a link itself, never what it points
+    /// at), and the original is written as a new file. A directory on the
+    /// way that is no longer the one the file was written in is refused.
     fn put_back(&self) -> Result<(), String> {
-        let done = match &self.original {
-            Some(bytes) => std::fs::write(&self.path, bytes),
-            None => match std::fs::remove_file(&self.path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                other => other,
-            },
+        let parent = self.path.parent().unwrap_or(Path::new("."));
+        if identity(parent) != Some(self.dir) {
+            return Err(format!(
+                "cannot restore the instruction file `{}` after the agent: its directory was \
+                 replaced (by a link?); nothing was written there",
+                self.path.display()
+            ));
+        }
+        let cleared = match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&self.path),
+            Ok(_) => std::fs::remove_file(&self.path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
         };
+        let done = cleared.and_then(|()| match &self.original {
+            Some(bytes) => {
+                use std::io::Write;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&self.path)
+                    .and_then(|mut file| file.write_all(bytes))
+            }
+            None => Ok(()),
+        });
         done.map_err(|e| {
             format!(
                 "cannot restore the instruction file `{}` after the agent: {e}",
@@ -333,6 +374,47 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.path().join("AGENTS.md")).unwrap(),
             "own\n"
+        );
+    }
+
+    #[test]
+    fn restoring_never_writes_through_what_the_program_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkout = dir.path().join("checkout");
+        std::fs::create_dir_all(checkout.join("sub")).unwrap();
+        let outside = dir.path().join("outside.txt");
+        std::fs::write(&outside, "precious\n").unwrap();
+        // The file replaced by a link to a file outside: the link goes, the
+        // original comes back as a file, the outside file is untouched.
+        std::fs::write(checkout.join("AGENTS.md"), "own\n").unwrap();
+        let installed = Installed::write(&checkout, "AGENTS.md", "contract\n")
+            .unwrap()
+            .unwrap();
+        std::fs::remove_file(checkout.join("AGENTS.md")).unwrap();
+        std::os::unix::fs::symlink(&outside, checkout.join("AGENTS.md")).unwrap();
+        installed.restore().unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious\n");
+        let meta = std::fs::symlink_metadata(checkout.join("AGENTS.md")).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(
+            std::fs::read_to_string(checkout.join("AGENTS.md")).unwrap(),
+            "own\n"
+        );
+        // The directory on the way replaced by a link to another one: refused,
+        // and nothing is written there.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("CLAUDE.md"), "theirs\n").unwrap();
+        let installed = Installed::write(&checkout.join("sub"), "CLAUDE.md", "contract\n")
+            .unwrap()
+            .unwrap();
+        std::fs::remove_dir_all(checkout.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, checkout.join("sub")).unwrap();
+        let error = installed.restore().unwrap_err();
+        assert!(error.contains("was replaced"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join("CLAUDE.md")).unwrap(),
+            "theirs\n"
         );
     }
 
