@@ -165,8 +165,8 @@ fn dry_run_shows_prompts_and_calls_nothing() {
         .args(["run", "s.score", "--dry-run"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("=== a (wave 0) ==="))
-        .stdout(predicate::str::contains("=== d (wave 2) ==="))
+        .stdout(predicate::str::contains("=== a (wave 1) ==="))
+        .stdout(predicate::str::contains("=== d (wave 3) ==="))
         .stdout(predicate::str::contains("  | "))
         .stdout(predicate::str::contains("{{input.topic}}"));
     assert!(!dir.path().join(".score").exists());

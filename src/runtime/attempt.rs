@@ -18,7 +18,7 @@ use super::conduct::{Msg, Shared, TaskResult, merge_message};
 use super::files::Cached;
 use super::inputs::{fill_prompt, inputs_hash};
 use super::isolation::{Isolation, commit_message, needs_checkout, writes_through_edits};
-use super::journal::{Event, FailureKind};
+use super::journal::{CacheChecks, Event, FailureKind};
 use super::sandbox::Confinement;
 use super::verify::{feedback, run_check};
 use crate::plan::{Agent, Budget, Provider, Task};
@@ -234,6 +234,7 @@ async fn attempts(
                     duration_ms: started.elapsed().as_millis() as u64,
                     cached_from: None,
                     commit: None,
+                    cache_checks: None,
                 };
                 if let (Some(isolation), Some(checkout)) = (isolation, checkout) {
                     result = land(shared, isolation, task, checkout, result).await;
@@ -582,9 +583,12 @@ async fn land(
     result
 }
 
-/// A cached result, reused when it still holds: with a checkout, its
-/// commit is merged into this run's integration branch; without one, its
-/// checks must pass again. `None`: play the task.
+/// A cached result, reused when it still holds: its outputs still match
+/// the result schema and, unless `--trust-cache`, its checks pass again in
+/// the part's own tree (with a checkout: a fresh one from this run's
+/// branch with the cached commit applied; without: the workspace). Its
+/// commit is then merged into this run's integration branch. `None`: play
+/// the task (a `cache_rejected` record says why).
 async fn reuse(
     shared: &Shared,
     task: &crate::plan::Task,
@@ -593,49 +597,131 @@ async fn reuse(
     inputs_hash: &str,
     started: Instant,
 ) -> Option<TaskResult> {
-    shared
+    let reject = |message: String| {
+        let _ = shared.tx.send(Msg::Event(Event::CacheRejected {
+            task: task.id.clone(),
+            cached_from: cached.run.clone(),
+            message,
+        }));
+        None
+    };
+    if let Err(why) = shared
         .validators
         .validate(&task.result_schema, &cached.outputs)
-        .ok()?;
-    match isolation {
-        Some(isolation) => {
-            if let Some(commit) = &cached.commit {
-                isolation
-                    .merge(commit.clone(), merge_message(task, &isolation.run_id))
-                    .await
-                    .ok()?;
-            } else if !cached.worktree && !task.owns.is_empty() {
-                // It ran in place: its files are in no commit this run's
-                // branch could take. Play it.
-                return None;
-            }
+    {
+        return reject(why);
+    }
+    if isolation.is_some() && cached.commit.is_none() && !cached.worktree && !task.owns.is_empty() {
+        // It ran in place: its files are in no commit this run's branch
+        // could take. Play it.
+        return reject("it ran in place: its files are in no commit this run could take".into());
+    }
+    let checks = if shared.trust_cache {
+        CacheChecks::Trusted
+    } else if task.checks.is_empty() {
+        CacheChecks::None
+    } else {
+        if let Err(message) = recheck(shared, task, isolation, cached.commit.as_deref()).await {
+            return reject(message);
         }
-        None => {
-            let agent = &shared.plan.agents[&task.agent];
-            let confinement = confine(shared, task, agent, None, 0).ok()?;
-            for (k, check) in task.checks.iter().enumerate() {
-                let log = shared
-                    .logs
-                    .join(format!("{}.cache-check-{}", task.id, k + 1));
-                if !run_check(check, &shared.workspace, &log, &confinement)
-                    .await
-                    .passed
-                {
-                    return None;
-                }
-            }
-        }
+        CacheChecks::Passed
+    };
+    if let (Some(isolation), Some(commit)) = (isolation, &cached.commit)
+        && let Err(e) = isolation
+            .merge(commit.clone(), merge_message(task, &isolation.run_id))
+            .await
+    {
+        return reject(e);
     }
     Some(TaskResult::Succeeded {
-        outputs: cached.outputs,
+        outputs: cached.outputs.clone(),
         inputs_hash: inputs_hash.to_string(),
         attempts: 0,
         usage: Usage::default(),
         cost: 0.0,
         duration_ms: started.elapsed().as_millis() as u64,
-        cached_from: Some(cached.run),
-        commit: cached.commit,
+        cached_from: Some(cached.run.clone()),
+        commit: cached.commit.clone(),
+        cache_checks: Some(checks),
     })
+}
+
+/// Runs a cached result's checks again where its work would land: with a
+/// checkout, a fresh one of this run's branch with `commit` applied (what
+/// the merge will make); without, the workspace. `Err`: why it no longer
+/// holds.
+async fn recheck(
+    shared: &Shared,
+    task: &crate::plan::Task,
+    isolation: Option<&Isolation>,
+    commit: Option<&str>,
+) -> Result<(), String> {
+    let agent = &shared.plan.agents[&task.agent];
+    let checkout = match isolation {
+        Some(isolation) => {
+            let checkout = isolation.checkout(&task.id).await?;
+            if let Some(commit) = commit {
+                match isolation.apply_commit(&checkout, commit.to_string()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        isolation.release(checkout).await;
+                        return Err(format!(
+                            "its commit {} conflicts with this run's branch",
+                            &commit[..commit.len().min(12)]
+                        ));
+                    }
+                    Err(e) => {
+                        isolation.release(checkout).await;
+                        return Err(e);
+                    }
+                }
+            }
+            Some(checkout)
+        }
+        None => None,
+    };
+    let (cwd, confinement) = match (isolation, &checkout) {
+        (Some(isolation), Some(checkout)) => (
+            isolation.cwd(checkout),
+            shared.sandbox.attempt(
+                &task.agent,
+                agent,
+                checkout.path(),
+                checkout.tmp_dir(),
+                "cache",
+            ),
+        ),
+        _ => (
+            shared.workspace.clone(),
+            shared.sandbox.attempt(
+                &task.agent,
+                agent,
+                &shared.workspace,
+                &shared.logs.with_file_name("tmp"),
+                &format!("{}.cache", task.id),
+            ),
+        ),
+    };
+    let mut verdict = Ok(());
+    match confinement {
+        Err(e) => verdict = Err(e),
+        Ok(confinement) => {
+            for (k, check) in task.checks.iter().enumerate() {
+                let log = shared
+                    .logs
+                    .join(format!("{}.cache-check-{}", task.id, k + 1));
+                let outcome = run_check(check, &cwd, &log, &confinement).await;
+                if !outcome.passed {
+                    verdict = Err(outcome.message);
+                    break;
+                }
+            }
+        }
+    }
+    if let (Some(isolation), Some(checkout)) = (isolation, checkout) {
+        isolation.release(checkout).await;
+    }
+    verdict
 }
 
 fn journal_attempt_failed(

@@ -19,7 +19,7 @@ use super::attempt::play;
 use super::files::{Cache, CacheEntry, FileWriter, outputs_file};
 use super::inputs::{inputs_hash, value_of};
 use super::isolation::{Isolation, needs_checkout};
-use super::journal::{Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
+use super::journal::{CacheChecks, Event, FailureKind, Journal, Record, RunDir, RunStatus, now_ms};
 use super::progress::Progress;
 pub use super::scheduler::Status;
 use super::scheduler::{Answer, Dag, Limits, Scheduler, Settled, Skip, Step};
@@ -56,6 +56,8 @@ pub struct TaskState {
     /// The commit of its work (in a checkout), merged or waiting for an
     /// approval to be merged.
     pub commit: Option<String>,
+    /// A cached result: what was verified of it before it was reused.
+    pub cache_checks: Option<CacheChecks>,
 }
 
 impl Default for TaskState {
@@ -73,6 +75,7 @@ impl Default for TaskState {
             failure: None,
             resumed: false,
             commit: None,
+            cache_checks: None,
         }
     }
 }
@@ -88,6 +91,9 @@ pub struct Conductor {
     pub jobs: Option<usize>,
     /// Reuse results from `.score/cache` (off with `--fresh` and on resume).
     pub use_cache: bool,
+    /// `--trust-cache`: reuse cached results without running their checks
+    /// again.
+    pub trust_cache: bool,
     pub cache_dir: PathBuf,
     /// Ask for approvals on the terminal.
     pub interactive: bool,
@@ -176,6 +182,8 @@ pub(super) struct Shared {
     pub(super) isolation: Option<Arc<Isolation>>,
     pub(super) approvals_elsewhere: bool,
     pub(super) sandbox: Arc<super::sandbox::Policy>,
+    /// `--trust-cache`.
+    pub(super) trust_cache: bool,
 }
 
 /// A report from a task in flight.
@@ -204,6 +212,8 @@ pub(super) enum TaskResult {
         duration_ms: u64,
         cached_from: Option<String>,
         commit: Option<String>,
+        /// A cached result: what was verified of it.
+        cache_checks: Option<CacheChecks>,
     },
     Failed {
         kind: FailureKind,
@@ -245,6 +255,7 @@ impl Conductor {
             isolation: self.isolation.clone(),
             approvals_elsewhere: self.approvals_elsewhere,
             sandbox: self.sandbox.clone(),
+            trust_cache: self.trust_cache,
         });
         // Spending of earlier invocations of this run counts.
         for state in &self.states {
@@ -518,9 +529,11 @@ impl Conductor {
                 duration_ms,
                 cached_from,
                 commit,
+                cache_checks,
             } => {
                 let state = &mut self.states[i];
                 state.commit = commit.clone();
+                state.cache_checks = cache_checks;
                 state.usage += usage;
                 state.cost_usd += cost;
                 state.duration_ms = duration_ms;
@@ -575,6 +588,7 @@ impl Conductor {
                     duration_ms,
                     cached_from: cached_from.clone(),
                     commit: commit.clone(),
+                    cache_checks,
                 })?;
                 if cached_from.is_none() {
                     self.remember(i, &inputs_hash, &outputs, commit.as_deref());
@@ -659,6 +673,7 @@ impl Conductor {
             duration_ms: state.duration_ms,
             cached_from: None,
             commit: state.commit.clone(),
+            cache_checks: None,
         };
         let commit = state.commit.clone();
         self.emit(event)?;
@@ -671,6 +686,8 @@ impl Conductor {
         let task = &self.plan.tasks[i];
         let worktree =
             self.isolation.is_some() && needs_checkout(task, &self.plan.agents[&task.agent]);
+        let fields = super::preview::field_hashes(task, self.plan.agents.get(&task.agent));
+        let inputs = super::preview::input_hashes(&self.inputs_of(i));
         let (path, bytes) = CacheEntry {
             hash: &task.hash,
             inputs_hash,
@@ -679,6 +696,8 @@ impl Conductor {
             outputs,
             commit,
             worktree,
+            fields: &fields,
+            inputs: &inputs,
         }
         .encode(&self.cache_dir);
         self.files.append(path, bytes);

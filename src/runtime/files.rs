@@ -13,7 +13,7 @@
 //! (the journal's syncs included) on a busy disk.
 
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -295,13 +295,18 @@ pub struct CacheEntry<'a> {
     pub outputs: &'a Value,
     pub commit: Option<&'a str>,
     pub worktree: bool,
+    /// The hash of each field group of the part and of each input value
+    /// (see `preview.rs`): what lets a later preview say what changed.
+    pub fields: &'a BTreeMap<String, String>,
+    pub inputs: &'a BTreeMap<String, String>,
 }
 
 impl CacheEntry<'_> {
     /// The cache file in the cache directory `dir`, and the entry's line.
     pub fn encode(&self, dir: &Path) -> (PathBuf, Vec<u8>) {
         let entry = serde_json::json!({
-            "commit": self.commit, "hash": self.hash, "inputs_hash": self.inputs_hash,
+            "commit": self.commit, "fields": self.fields, "hash": self.hash,
+            "inputs": self.inputs, "inputs_hash": self.inputs_hash,
             "outputs": self.outputs, "run": self.run, "task": self.task,
             "worktree": self.worktree,
         });
@@ -326,6 +331,8 @@ mod tests {
             outputs: &outputs,
             commit: Some("c0ffee"),
             worktree: true,
+            fields: &BTreeMap::new(),
+            inputs: &BTreeMap::new(),
         }
         .encode(Path::new("cache"));
         (path, line, outputs)

@@ -216,6 +216,17 @@ impl Isolation {
             .map_err(blocking_error)?
     }
 
+    /// Applies `commit` (a cached result's work) on the checkout's base;
+    /// `Ok(false)` when it conflicts with it.
+    pub async fn apply_commit(&self, checkout: &Checkout, commit: String) -> Result<bool, String> {
+        let checkout = checkout.clone();
+        tokio::task::spawn_blocking(move || {
+            checkout.apply_commit(&commit).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(blocking_error)?
+    }
+
     /// Merges `commit` into the integration branch. A conflict is an error
     /// naming the paths; merging a commit already merged changes nothing.
     pub async fn merge(&self, commit: String, message: String) -> Result<(), String> {

@@ -28,6 +28,29 @@ pub struct Record {
     pub event: Event,
 }
 
+/// What was verified of a cached result before it was reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheChecks {
+    /// Its `ensures` checks ran again in the part's own tree and passed.
+    Passed,
+    /// The part has no checks to run again.
+    None,
+    /// `--trust-cache`: reused without running its checks again.
+    Trusted,
+}
+
+impl CacheChecks {
+    /// How the report and the progress say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CacheChecks::Passed => "checks re-run: passed",
+            CacheChecks::None => "no checks to re-run",
+            CacheChecks::Trusted => "checks not re-run: --trust-cache",
+        }
+    }
+}
+
 /// Why an attempt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,6 +218,19 @@ pub enum Event {
         /// (`null` when it changed no file or ran without a worktree).
         #[serde(default)]
         commit: Option<String>,
+        /// A cached result: whether its checks were run again before it
+        /// was reused (left out of the JSON for results played now).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cache_checks: Option<CacheChecks>,
+    },
+    /// A cached result no longer holds: its checks, run again in the
+    /// part's own tree, failed (or its commit no longer applies). The part
+    /// is played again.
+    CacheRejected {
+        task: String,
+        /// The run the cached result came from.
+        cached_from: String,
+        message: String,
     },
     /// The task gave up: its last failure.
     TaskFailed {
@@ -234,6 +270,7 @@ impl Event {
             | Event::Approved { task, .. }
             | Event::Rejected { task, .. }
             | Event::TaskSucceeded { task, .. }
+            | Event::CacheRejected { task, .. }
             | Event::TaskFailed { task, .. }
             | Event::TaskSkipped { task, .. } => Some(task),
             _ => None,
@@ -572,6 +609,7 @@ mod tests {
             duration_ms: 3,
             cached_from: None,
             commit: None,
+            cache_checks: None,
         });
         let back: Record = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);

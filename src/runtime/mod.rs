@@ -26,6 +26,7 @@ pub(crate) mod isolation;
 pub(crate) mod journal;
 pub(crate) mod lock;
 pub mod merge;
+pub mod preview;
 pub mod process;
 pub(crate) mod progress;
 pub mod redact;
@@ -68,6 +69,9 @@ pub struct RunOptions {
     pub resume: Option<Option<String>>,
     /// `--fresh`: do not reuse cached results.
     pub fresh: bool,
+    /// `--trust-cache`: reuse cached results without running their checks
+    /// again.
+    pub trust_cache: bool,
     /// `--allow-dirty`: run even when the workspace has uncommitted changes
     /// (the parts start from the last commit).
     pub allow_dirty: bool,
@@ -227,7 +231,8 @@ pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
     );
     for task in &plan.tasks {
         let agent = &plan.agents[&task.agent];
-        let _ = writeln!(out, "\n=== {} (wave {}) ===", task.id, task.wave);
+        // Waves are numbered from 1, as `score plan` numbers them.
+        let _ = writeln!(out, "\n=== {} (wave {}) ===", task.id, task.wave + 1);
         let _ = writeln!(
             out,
             "agent:      {} ({}), {} attempt{} of at most {} each",
@@ -625,6 +630,7 @@ async fn run_prepared(
         jobs: options.jobs,
         // On resume the journal says what is done; the cache is for new runs.
         use_cache: !options.fresh && options.resume.is_none(),
+        trust_cache: options.trust_cache,
         cache_dir: score_dir.join("cache"),
         interactive: ctx.interactive,
         progress,
@@ -780,6 +786,7 @@ fn restore(
                 duration_ms,
                 cached_from,
                 commit,
+                cache_checks,
                 ..
             } if h == hash => {
                 state.status = Status::Done;
@@ -793,6 +800,7 @@ fn restore(
                 state.cost_usd = *cost_usd;
                 state.duration_ms = *duration_ms;
                 state.cached_from = cached_from.clone();
+                state.cache_checks = *cache_checks;
                 state.commit = commit.clone();
                 state.finished_at = Some(record.at);
                 pending.remove(&i);
@@ -828,6 +836,7 @@ fn restore(
                     duration_ms: state.duration_ms,
                     cached_from: None,
                     commit: p.commit,
+                    cache_checks: None,
                 },
             });
         } else {

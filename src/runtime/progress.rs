@@ -204,11 +204,18 @@ impl Inner {
                 attempts,
                 duration_ms,
                 cached_from,
+                cache_checks,
                 ..
             } => {
                 self.finished += 1;
                 match cached_from {
-                    Some(run) => format!("{} cached   {task} (from run {run})", self.counter()),
+                    Some(run) => format!(
+                        "{} cached   {task} (from run {run}{})",
+                        self.counter(),
+                        cache_checks
+                            .map(|c| format!("; {}", c.describe()))
+                            .unwrap_or_default()
+                    ),
                     None => format!(
                         "{} done     {task} ({} attempt{}, {})",
                         self.counter(),
@@ -243,6 +250,15 @@ impl Inner {
                 )
             }
             Event::TaskCommitted { .. } => return None,
+            Event::CacheRejected {
+                task,
+                cached_from,
+                message,
+            } => format!(
+                "{} recheck  {task}: the result of run {cached_from} no longer holds, playing it again: {}",
+                self.counter(),
+                first_line(message)
+            ),
             Event::Approved { task, by } => format!("approved {task} (by {by})"),
             Event::Rejected { task, by } => format!("rejected {task} (by {by})"),
             Event::BudgetExhausted { message, .. } => {

@@ -38,20 +38,23 @@ pub fn render(finished: &Finished, file: &str, cwd: &Path) -> String {
     let (mut tokens, mut cost, mut attempts) = (0u64, 0.0f64, 0u32);
     for (task, state) in plan.tasks.iter().zip(states) {
         let status = match state.status {
-            Status::Done if state.cached_from.is_some() => "cached",
-            Status::Done if state.resumed => "done before",
-            Status::Done => "done",
-            Status::Failed => "FAILED",
-            Status::Skipped => "skipped",
-            Status::AwaitingApproval => "waiting",
-            Status::Pending | Status::Ready | Status::Running => "not run",
+            Status::Done if state.cached_from.is_some() => match state.cache_checks {
+                Some(checks) => format!("cached ({})", checks.describe()),
+                None => "cached".to_string(),
+            },
+            Status::Done if state.resumed => "done before".to_string(),
+            Status::Done => "done".to_string(),
+            Status::Failed => "FAILED".to_string(),
+            Status::Skipped => "skipped".to_string(),
+            Status::AwaitingApproval => "waiting".to_string(),
+            Status::Pending | Status::Ready | Status::Running => "not run".to_string(),
         };
         tokens += state.usage.total();
         cost += state.cost_usd;
         attempts += state.attempts;
         rows.push([
             task.id.clone(),
-            status.into(),
+            status,
             state.attempts.to_string(),
             if state.duration_ms > 0 || state.status == Status::Done {
                 human_ms(state.duration_ms)

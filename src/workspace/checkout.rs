@@ -601,6 +601,39 @@ impl Checkout {
         edits::apply(&self.dir, &self.git, &env, edits)
     }
 
+    /// Puts the work of `commit` (a part's commit of an earlier run) in
+    /// the checkout: its changes merged three-way onto the base, as the
+    /// integration branch would merge them. `Ok(false)`: they conflict
+    /// with the base (nothing changed in the checkout). For a cached
+    /// result, whose checks must pass again in the tree it would make.
+    pub fn apply_commit(&self, commit: &str) -> Result<bool, WorkspaceError> {
+        self.verify()?;
+        if commit.starts_with('-') {
+            return Err(WorkspaceError::NotACommit {
+                rev: commit.to_string(),
+            });
+        }
+        let args = [
+            "merge-tree",
+            "--write-tree",
+            "-z",
+            "--name-only",
+            &self.base,
+            commit,
+        ];
+        let out = self.git_on(&args).output()?;
+        let tree = match out.code {
+            Some(0) => nul_fields(&out.stdout)
+                .next()
+                .map(|t| String::from_utf8_lossy(t).into_owned())
+                .unwrap_or_default(),
+            Some(1) => return Ok(false),
+            _ => return Err(failed("merge-tree --write-tree", self.dir.clone(), &out)),
+        };
+        self.git_on(&["read-tree", "--reset", "-u", &tree]).run()?;
+        Ok(true)
+    }
+
     /// Commit everything in the checkout (as [`Checkout::changes`] sees it)
     /// as one commit whose parent is the base, point `refs/score/RUN/TASK`
     /// at it, and return it; `None` if the files equal the base.
