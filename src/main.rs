@@ -82,9 +82,27 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Summarise the plan: waves, critical path, complexity per agent, budget.
+    ///
+    /// With `--diff`: per part, what a run now would do (`done` in the
+    /// latest run, `cached`, or `run`) and the first reason it runs.
     Plan {
         /// The score to summarise.
         file: PathBuf,
+        /// Compare with the workspace's cache and latest run: per part
+        /// `done`, `cached` or `run`, and why.
+        #[arg(long)]
+        diff: bool,
+        /// With `--diff`: `human` (a table) or `json` (one object per part
+        /// and line).
+        #[arg(long, value_enum, default_value_t = Format::Human, requires = "diff")]
+        format: Format,
+        /// With `--diff`: a score input's value (NAME=VALUE or NAME=@FILE);
+        /// an input not given is taken to be unchanged.
+        #[arg(long, value_name = "NAME=VALUE", requires = "diff")]
+        input: Vec<String>,
+        /// With `--diff`: the workspace (default: the score's `workspace`).
+        #[arg(long, value_name = "DIR", requires = "diff")]
+        workspace: Option<PathBuf>,
     },
     /// Explain a diagnostic code, with a wrong and a right example.
     Explain {
@@ -273,9 +291,26 @@ struct RunArgs {
     /// Run only this part and the parts it needs (repeatable).
     #[arg(long, value_name = "PART")]
     only: Vec<String>,
-    /// Show what would be dispatched, with each prompt, and call nothing.
+    /// Show what would run and why (done, cached or run, per part), then
+    /// what would be dispatched, with each prompt; call nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Play every part with the built-in mock and run nothing: the waves,
+    /// the inputs each part receives and its outputs; checks are listed,
+    /// not run; no git, no journal, no cache. Exit 0 when the score plays
+    /// through.
+    #[arg(long, conflicts_with_all = [
+        "dry_run", "agent", "resume", "fresh", "merge", "in_place", "keep_worktrees",
+        "events", "trust_cache", "allow_dirty", "jobs",
+    ])]
+    rehearse: bool,
+    /// With `--rehearse`: also show each part's full prompt.
+    #[arg(long, requires = "rehearse")]
+    show_prompts: bool,
+    /// Reuse cached results without running their checks again (faster;
+    /// the report says so).
+    #[arg(long, conflicts_with = "fresh")]
+    trust_cache: bool,
     /// Finish an interrupted run (the latest, or RUN_ID): tasks already done
     /// are not run again, unless their content hash changed.
     #[arg(long, value_name = "RUN_ID", num_args = 0..=1, default_missing_value = "")]
@@ -392,13 +427,24 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 Err(code) => Ok(code),
             }
         }
-        Command::Plan { file } => match plan_of(&file, color, false)? {
+        Command::Plan {
+            file,
+            diff: false,
+            ..
+        } => match plan_of(&file, color, false)? {
             Ok(plan) => {
                 print!("{}", score::plan::summary(&plan));
                 Ok(ExitCode::SUCCESS)
             }
             Err(code) => Ok(code),
         },
+        Command::Plan {
+            file,
+            diff: true,
+            format,
+            input,
+            workspace,
+        } => plan_diff(&file, format, &input, workspace.as_deref(), color),
         Command::Run(args) => run_score(args, color),
         Command::Doctor { file, live, agent } => doctor(&file, live, &agent, color),
         Command::Clean {
@@ -526,6 +572,35 @@ fn doctor(
     })
 }
 
+/// `score plan --diff`: what a run now would do, per part.
+fn plan_diff(
+    file: &Path,
+    format: Format,
+    inputs: &[String],
+    workspace: Option<&Path>,
+    color: bool,
+) -> miette::Result<ExitCode> {
+    let plan = match plan_of(file, color, true)? {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
+    };
+    let cwd = std::env::current_dir().into_diagnostic()?;
+    let workspace = runtime::workspace_of(file, &plan, workspace, &cwd).map_err(refused)?;
+    let parts =
+        runtime::plan_diff(&plan, &workspace, inputs, &cwd).map_err(|e| miette!("{e}"))?;
+    match format {
+        Format::Json => print!("{}", runtime::preview::render_json_lines(&parts)),
+        Format::Human => {
+            println!(
+                "What `score run` would do now in {} (against the cache and, for `done`, the latest run):\n",
+                workspace.display()
+            );
+            print!("{}", runtime::preview::render_table(&parts));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `score run`: the plan (compiled, or read from a plan file), prepared,
 /// then run (or shown with `--dry-run`) and reported.
 fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
@@ -544,6 +619,8 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         jobs: args.jobs,
         resume: args.resume.map(|id| Some(id).filter(|id| !id.is_empty())),
         fresh: args.fresh,
+        trust_cache: args.trust_cache,
+        rehearse: args.rehearse,
         allow_dirty: args.allow_dirty,
         keep_worktrees: args.keep_worktrees,
         merge: args.merge,
@@ -564,8 +641,14 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
             .iter()
             .for_each(|w| eprintln!("warning: {w}"));
     }
+    if args.rehearse {
+        let rehearsal = runtime::rehearse::rehearse(&prepared, args.show_prompts);
+        print!("{}", rehearsal.text);
+        return Ok(ExitCode::from(u8::from(!rehearsal.played_through)));
+    }
     if args.dry_run {
-        print!("{}", runtime::dry_run(&prepared, &workspace));
+        let parts = runtime::preview_run(&prepared, &workspace, &options);
+        print!("{}", runtime::dry_run(&prepared, &workspace, &parts));
         return Ok(ExitCode::SUCCESS);
     }
     let ctx = RunContext::on_terminal(workspace, mode);

@@ -110,7 +110,6 @@ async fn attempts(
     let mut total_usage = Usage::default();
     let mut total_cost = 0.0;
     let mut last: Failure = (FailureKind::Agent, String::new());
-    let seed_base = u64::from_str_radix(&task.hash[..task.hash.len().min(16)], 16).unwrap_or(0);
 
     for attempt in first_attempt..=last_attempt {
         let nth = attempt - first_attempt + 1;
@@ -157,7 +156,7 @@ async fn attempts(
             workspace: cwd.clone(),
             files,
             timeout: Duration::from_millis(task.timeout_ms),
-            seed: super::journal::splitmix(seed_base ^ u64::from(attempt)),
+            seed: attempt_seed(task, attempt),
             confinement: confinement.clone(),
             contract: contract.clone(),
             budget_usd: budget_left_usd(
@@ -263,6 +262,14 @@ async fn attempts(
         cost: total_cost,
         duration_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// The seed of attempt `attempt` of `task`: from its hash, so that a mock
+/// answers the same attempt of the same task the same way (and a
+/// rehearsal shows what a mock run would get).
+pub(super) fn attempt_seed(task: &Task, attempt: u32) -> u64 {
+    let base = u64::from_str_radix(&task.hash[..task.hash.len().min(16)], 16).unwrap_or(0);
+    super::journal::splitmix(base ^ u64::from(attempt))
 }
 
 /// The task's prompt (its inputs filled in) and the schema its result must

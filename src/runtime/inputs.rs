@@ -16,6 +16,45 @@ pub fn score_inputs(
     given: &[String],
     base: &Path,
 ) -> Result<BTreeMap<String, Value>, String> {
+    let values = given_inputs(plan, given, base)?;
+    let missing = missing_inputs(plan, &values);
+    if !missing.is_empty() {
+        let missing: Vec<String> = missing
+            .iter()
+            .map(|name| format!("`{name}: {}`", plan.score.inputs[*name].ty))
+            .collect();
+        return Err(format!(
+            "the score needs {} {} at run time: give {} with `--input NAME=VALUE`",
+            if missing.len() == 1 {
+                "the input"
+            } else {
+                "the inputs"
+            },
+            missing.join(", "),
+            if missing.len() == 1 { "it" } else { "each" }
+        ));
+    }
+    Ok(values)
+}
+
+/// The score's inputs not among `values`, by name.
+pub fn missing_inputs<'p>(plan: &'p Plan, values: &BTreeMap<String, Value>) -> Vec<&'p str> {
+    plan.score
+        .inputs
+        .keys()
+        .filter(|name| !values.contains_key(*name))
+        .map(String::as_str)
+        .collect()
+}
+
+/// The `--input` values given, read and validated as [`score_inputs`]
+/// does, without requiring every declared input (a preview or a rehearsal
+/// can do without some).
+pub fn given_inputs(
+    plan: &Plan,
+    given: &[String],
+    base: &Path,
+) -> Result<BTreeMap<String, Value>, String> {
     let mut values = BTreeMap::new();
     for arg in given {
         let Some((name, raw)) = arg.split_once('=') else {
@@ -62,25 +101,6 @@ pub fn score_inputs(
             ));
         }
         values.insert(name.to_string(), value);
-    }
-    let missing: Vec<String> = plan
-        .score
-        .inputs
-        .iter()
-        .filter(|(name, _)| !values.contains_key(*name))
-        .map(|(name, spec)| format!("`{name}: {}`", spec.ty))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "the score needs {} {} at run time: give {} with `--input NAME=VALUE`",
-            if missing.len() == 1 {
-                "the input"
-            } else {
-                "the inputs"
-            },
-            missing.join(", "),
-            if missing.len() == 1 { "it" } else { "each" }
-        ));
     }
     Ok(values)
 }

@@ -29,6 +29,7 @@ pub mod merge;
 pub mod preview;
 pub mod process;
 pub(crate) mod progress;
+pub mod rehearse;
 pub mod redact;
 mod remote;
 pub(crate) mod report;
@@ -72,6 +73,9 @@ pub struct RunOptions {
     /// `--trust-cache`: reuse cached results without running their checks
     /// again.
     pub trust_cache: bool,
+    /// `--rehearse`: every part by the mock; inputs not given are mocked
+    /// too (see `rehearse.rs`).
+    pub rehearse: bool,
     /// `--allow-dirty`: run even when the workspace has uncommitted changes
     /// (the parts start from the last commit).
     pub allow_dirty: bool,
@@ -119,7 +123,14 @@ pub fn prepare(
     if options.jobs == Some(0) {
         return Err("`--jobs 0` would run nothing; give at least 1".to_string());
     }
-    let mut warnings = select::override_agents(&mut plan, &options.agents)?;
+    // A rehearsal: every part by the mock (the CLI refuses `--agent` beside
+    // `--rehearse`).
+    let overrides = if options.rehearse {
+        vec!["*=mock".to_string()]
+    } else {
+        options.agents.clone()
+    };
+    let mut warnings = select::override_agents(&mut plan, &overrides)?;
     if options.in_place {
         warnings.push(
             "--in-place: parts play in the workspace itself; what they write outside their `owns` is not rolled back"
@@ -127,7 +138,11 @@ pub fn prepare(
         );
     }
     select::only(&mut plan, &options.only)?;
-    let score_inputs = inputs::score_inputs(&plan, &options.inputs, &options.input_base)?;
+    let score_inputs = if options.rehearse {
+        rehearse::score_inputs(&plan, &options.inputs, &options.input_base, &mut warnings)?
+    } else {
+        inputs::score_inputs(&plan, &options.inputs, &options.input_base)?
+    };
     let mut performers = HashMap::new();
     let mut problems = Vec::new();
     // Only the agents that will play: tasks done elsewhere need none (and
@@ -160,6 +175,8 @@ pub fn prepare(
     let runs_programs: std::collections::BTreeSet<&str> = plan
         .tasks
         .iter()
+        // A rehearsal runs no program.
+        .filter(|_| !options.rehearse)
         .filter(|t| !options.done.contains_key(&t.id))
         .filter(|t| {
             !t.checks.is_empty()
@@ -212,16 +229,63 @@ pub fn prepare(
     })
 }
 
-/// What `score run --dry-run` prints: every task in dispatch order, its
-/// agent and how it would be called, its checks and its prompt (inputs
-/// from other tasks stay as placeholders: they exist only at run time).
-pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
+/// What a run of `prepared` with `options` would do in `workspace`: per
+/// part `done`, `cached` or `run`, and why (see [`preview`]). A new run
+/// compares with the cache (nothing with `--fresh`); `--resume` with the
+/// run it continues.
+pub fn preview_run(
+    prepared: &Prepared,
+    workspace: &Path,
+    options: &RunOptions,
+) -> Vec<preview::PartPreview> {
+    let run = options.resume.as_ref().and_then(|r| r.as_deref());
+    let basis = preview::Basis {
+        done: options.resume.is_some(),
+        cache: options.resume.is_none() && !options.fresh,
+    };
+    let earlier = match (options.resume.is_some(), basis.cache) {
+        (false, false) => preview::Earlier::default(),
+        (resume, _) => {
+            let mut earlier = preview::load_earlier(workspace, run);
+            if !resume {
+                earlier.latest_run = None;
+            }
+            earlier
+        }
+    };
+    preview::preview(&prepared.plan, &prepared.score_inputs, &earlier, basis)
+}
+
+/// `score plan FILE --diff`: per part, whether a run now would find it
+/// done (in the latest run, the one `--resume` continues), reuse it from
+/// the cache, or run it, and why. Score inputs not given in `inputs` are
+/// taken to be unchanged.
+pub fn plan_diff(
+    plan: &Plan,
+    workspace: &Path,
+    inputs: &[String],
+    input_base: &Path,
+) -> Result<Vec<preview::PartPreview>, String> {
+    let score_inputs = inputs::given_inputs(plan, inputs, input_base)?;
+    let earlier = preview::load_earlier(workspace, None);
+    let basis = preview::Basis {
+        done: true,
+        cache: true,
+    };
+    Ok(preview::preview(plan, &score_inputs, &earlier, basis))
+}
+
+/// What `score run --dry-run` prints: first what will run and why (the
+/// `preview` table), then every task in dispatch order, its agent and how
+/// it would be called, its checks and its prompt (inputs from other tasks
+/// stay as placeholders: they exist only at run time).
+pub fn dry_run(prepared: &Prepared, workspace: &Path, parts: &[preview::PartPreview]) -> String {
     use std::fmt::Write;
     let plan = &prepared.plan;
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Dry run of `{}`: {} task{} in {} wave{}, workspace {}; nothing will be called.",
+        "Dry run of `{}`: {} task{} in {} wave{}, workspace {}; nothing will be called.\n",
         plan.score.name,
         plan.tasks.len(),
         if plan.tasks.len() == 1 { "" } else { "s" },
@@ -229,6 +293,7 @@ pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
         if plan.waves.len() == 1 { "" } else { "s" },
         workspace.display()
     );
+    out.push_str(&preview::render_table(parts));
     for task in &plan.tasks {
         let agent = &plan.agents[&task.agent];
         // Waves are numbered from 1, as `score plan` numbers them.

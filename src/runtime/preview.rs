@@ -409,9 +409,10 @@ fn why_run(
 }
 
 /// Reads what earlier runs in `workspace` left: the cache
-/// (`.score/cache/results.jsonl`) and the latest run's journal. What
-/// cannot be read counts as absent: a preview never fails on it.
-pub fn load_earlier(workspace: &Path) -> Earlier {
+/// (`.score/cache/results.jsonl`) and the journal of run `run` (default:
+/// the latest). What cannot be read counts as absent: a preview never
+/// fails on it.
+pub fn load_earlier(workspace: &Path, run: Option<&str>) -> Earlier {
     let score_dir = workspace.join(".score");
     let mut cache = Vec::new();
     if let Ok(text) = std::fs::read_to_string(score_dir.join("cache").join(CACHE_FILE)) {
@@ -422,7 +423,7 @@ pub fn load_earlier(workspace: &Path) -> Earlier {
         }
     }
     let runs = RunsDir::new(workspace);
-    let latest_run = runs.latest().map(|id| {
+    let latest_run = run.map(str::to_string).or_else(|| runs.latest()).map(|id| {
         let mut done = HashMap::new();
         if let Ok(records) = super::journal::read(&runs.run(&id).events()) {
             for record in records {

@@ -67,10 +67,7 @@ impl MockAgent {
                 },
             });
         }
-        let result = generate(
-            &request.result_schema,
-            mix(self.seed, request.seed ^ VALUE_SALT),
-        );
+        let result = value(self.seed, request.seed, &request.result_schema);
         let output_tokens = tokens(json_chars(&result));
         Ok(Reply {
             result: Ok(result),
@@ -99,6 +96,17 @@ impl Performer for MockAgent {
             self.answer(request)
         })
     }
+}
+
+/// The value a mock of seed `agent_seed` answers an attempt of seed
+/// `request_seed` with (when it does not fail): what `score run
+/// --rehearse` shows without running anything.
+pub(crate) fn value(
+    agent_seed: u64,
+    request_seed: u64,
+    result_schema: &serde_json::Value,
+) -> serde_json::Value {
+    generate(result_schema, mix(agent_seed, request_seed ^ VALUE_SALT))
 }
 
 /// The rule of thumb: a token is about four characters.
