@@ -428,9 +428,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             }
         }
         Command::Plan {
-            file,
-            diff: false,
-            ..
+            file, diff: false, ..
         } => match plan_of(&file, color, false)? {
             Ok(plan) => {
                 print!("{}", score::plan::summary(&plan));
@@ -586,8 +584,7 @@ fn plan_diff(
     };
     let cwd = std::env::current_dir().into_diagnostic()?;
     let workspace = runtime::workspace_of(file, &plan, workspace, &cwd).map_err(refused)?;
-    let parts =
-        runtime::plan_diff(&plan, &workspace, inputs, &cwd).map_err(|e| miette!("{e}"))?;
+    let parts = runtime::plan_diff(&plan, &workspace, inputs, &cwd).map_err(|e| miette!("{e}"))?;
     match format {
         Format::Json => print!("{}", runtime::preview::render_json_lines(&parts)),
         Format::Human => {

@@ -215,9 +215,8 @@ mod tests {
         });
         let mut plan = fixtures::plan(vec![a, b]);
         crate::plan::hash::assign_hashes(&mut plan);
-        let sandbox = std::sync::Arc::new(super::super::sandbox::Policy::new(&plan, true, &|_| {
-            None
-        }));
+        let sandbox =
+            std::sync::Arc::new(super::super::sandbox::Policy::new(&plan, true, &|_| None));
         Prepared {
             plan,
             score_inputs: BTreeMap::new(),
@@ -249,6 +248,10 @@ mod tests {
         prepared.plan.tasks[0].result_schema = crate::plan::Schema::new(json!({"not": {}}));
         let rehearsal = rehearse(&prepared, false);
         assert!(!rehearsal.played_through);
-        assert!(rehearsal.text.contains("stopped short"), "{}", rehearsal.text);
+        assert!(
+            rehearsal.text.contains("stopped short"),
+            "{}",
+            rehearsal.text
+        );
     }
 }
