@@ -606,8 +606,6 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let cwd = std::env::current_dir().into_diagnostic()?;
-    let workspace = runtime::workspace_of(&args.file, &plan, args.workspace.as_deref(), &cwd)
-        .map_err(refused)?;
     let options = RunOptions {
         only: args.only,
         agents: args.agent,
@@ -643,6 +641,10 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         print!("{}", rehearsal.text);
         return Ok(ExitCode::from(u8::from(!rehearsal.played_through)));
     }
+    // Only now: a rehearsal needs no workspace (it writes nothing).
+    let workspace =
+        runtime::workspace_of(&args.file, &prepared.plan, args.workspace.as_deref(), &cwd)
+            .map_err(refused)?;
     if args.dry_run {
         let parts = runtime::preview_run(&prepared, &workspace, &options);
         print!("{}", runtime::dry_run(&prepared, &workspace, &parts));

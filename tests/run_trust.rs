@@ -91,6 +91,54 @@ fn the_quickstart_rehearses_green_with_its_prompts() {
         .stderr(predicate::str::contains("cannot be used with"));
 }
 
+/// A small Python project whose parts must write code for their checks
+/// (`pytest`, `file_exists`) to pass: a mock run fails on it, a rehearsal
+/// plays it through.
+#[test]
+fn a_score_with_pytest_and_file_exists_checks_rehearses_green() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "py.score",
+        r#"
+use std.checks.{shell, file_exists}
+
+score py { default_agent coder }
+
+agent coder: command {
+  run ["coder", "{prompt_file}"]
+  tier complex
+}
+
+intent tally "Words are counted" { accept "a CLI prints the count" }
+
+part core {
+  serves tally
+  owns "tally/core.py", "tests/test_core.py"
+  output module: Path
+  ensures shell(cmd: "python3 -m pytest -q tests/test_core.py")
+  retries 2
+}
+
+part cli {
+  serves tally
+  input module = core.module
+  owns "tally/cli.py"
+  ensures file_exists(path: "tally/cli.py")
+}
+"#,
+    );
+    score(dir.path())
+        .args(["run", "py.score", "--rehearse"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(shell), not run"))
+        .stdout(predicate::str::contains("(file_exists), not run"))
+        .stdout(predicate::str::contains("input:    module = "))
+        .stdout(predicate::str::contains("all 2 parts played through"));
+    assert!(!dir.path().join(".score").exists());
+}
+
 /// One part copies `mode.txt` (a file it does not own) to `out/result.txt`;
 /// its check says the two are the same. Change `mode.txt` and the cached
 /// result no longer holds.
