@@ -681,26 +681,40 @@ impl Conductor {
         Ok(())
     }
 
-    /// Puts a task's accepted result in the cache for later runs.
+    /// Puts a task's accepted result in the cache for later runs. The
+    /// entry (with the hashes of the part's fields and of its input
+    /// values) is made on the file writer's thread, off this loop.
     fn remember(&self, i: usize, inputs_hash: &str, outputs: &Value, commit: Option<&str>) {
         let task = &self.plan.tasks[i];
         let worktree =
             self.isolation.is_some() && needs_checkout(task, &self.plan.agents[&task.agent]);
-        let fields = super::preview::field_hashes(task, self.plan.agents.get(&task.agent));
-        let inputs = super::preview::input_hashes(&self.inputs_of(i));
-        let (path, bytes) = CacheEntry {
-            hash: &task.hash,
-            inputs_hash,
-            run: &self.run.id,
-            task: &task.id,
-            outputs,
-            commit,
-            worktree,
-            fields: &fields,
-            inputs: &inputs,
-        }
-        .encode(&self.cache_dir);
-        self.files.append(path, bytes);
+        let plan = self.plan.clone();
+        let inputs = self.inputs_of(i);
+        let (inputs_hash, outputs, commit) = (
+            inputs_hash.to_string(),
+            outputs.clone(),
+            commit.map(str::to_string),
+        );
+        let (run, dir) = (self.run.id.clone(), self.cache_dir.clone());
+        let path = dir.join(super::files::CACHE_FILE);
+        self.files.append_made(path, move || {
+            let task = &plan.tasks[i];
+            let fields = super::preview::field_hashes(task, plan.agents.get(&task.agent));
+            let inputs = super::preview::input_hashes(&inputs);
+            CacheEntry {
+                hash: &task.hash,
+                inputs_hash: &inputs_hash,
+                run: &run,
+                task: &task.id,
+                outputs: &outputs,
+                commit: commit.as_deref(),
+                worktree,
+                fields: &fields,
+                inputs: &inputs,
+            }
+            .encode(&dir)
+            .1
+        });
     }
 }
 

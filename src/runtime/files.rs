@@ -47,6 +47,8 @@ enum Job {
     Whole(PathBuf, Vec<u8>),
     /// Appends whole lines to a file.
     Append(PathBuf, Vec<u8>),
+    /// Appends the lines a function makes, made on the writer's thread.
+    AppendMade(PathBuf, Box<dyn FnOnce() -> Vec<u8> + Send>),
 }
 
 /// The writer's state: directories made, files open for appending.
@@ -72,6 +74,7 @@ impl Writing {
                 self.make_parent(&path);
                 write_whole(&path, &bytes);
             }
+            Job::AppendMade(path, make) => self.run(Job::Append(path, make())),
             Job::Append(path, bytes) => {
                 if !self.appending.contains_key(&path) {
                     self.make_parent(&path);
@@ -141,9 +144,12 @@ impl FileWriter {
         self.send(Job::Whole(path, bytes));
     }
 
-    /// Appends `lines` (whole lines, each ending with a newline) to `path`.
-    pub fn append(&self, path: PathBuf, lines: Vec<u8>) {
-        self.send(Job::Append(path, lines));
+    /// Appends the lines `make` returns (whole lines, each ending with a
+    /// newline) to `path`, calling it on the writer's thread: lines that
+    /// cost something to make (hashes) are not paid for on the
+    /// conductor's loop.
+    pub fn append_made(&self, path: PathBuf, make: impl FnOnce() -> Vec<u8> + Send + 'static) {
+        self.send(Job::AppendMade(path, Box::new(make)));
     }
 
     /// Waits until everything sent has been written.
@@ -344,9 +350,9 @@ mod tests {
         let cache_dir = dir.path().join("cache");
         let mut writer = FileWriter::start();
         let (_, line, _) = entry("h1", "i1", "r1", 1);
-        writer.append(cache_dir.join(CACHE_FILE), line);
+        writer.append_made(cache_dir.join(CACHE_FILE), move || line);
         let (_, line, _) = entry("h2", "i2", "r1", 2);
-        writer.append(cache_dir.join(CACHE_FILE), line);
+        writer.append_made(cache_dir.join(CACHE_FILE), move || line);
         writer.write(
             dir.path().join("outputs/t.json"),
             outputs_file(&json!({"x": 1})),
@@ -380,7 +386,7 @@ mod tests {
         assert!(cache.lookup("h1", "i1").is_some());
         assert!(cache.lookup("h2", "i2").is_none());
         let mut writer = FileWriter::start();
-        writer.append(file.clone(), second);
+        writer.append_made(file.clone(), move || second);
         writer.finish();
         let cache = Cache::open(dir.path());
         assert_eq!(cache.lookup("h2", "i2").unwrap().outputs, json!({"x": 2}));
