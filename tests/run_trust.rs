@@ -62,6 +62,27 @@ fn the_webshop_rehearses_green_and_writes_nothing() {
     assert!(!dir.path().join(".score").exists());
 }
 
+/// Every rehearsal the README shows, run as written from the repository's
+/// root, exits 0.
+#[test]
+fn the_readmes_rehearsals_exit_0() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let commands: Vec<&str> = readme
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("score run ") && l.contains("--rehearse"))
+        .collect();
+    assert!(
+        commands.iter().any(|c| c.contains("examples/webshop")),
+        "the README rehearses the webshop: {commands:?}"
+    );
+    for command in commands {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        score(root).args(&args).assert().success();
+    }
+}
+
 #[test]
 fn the_quickstart_rehearses_green_with_its_prompts() {
     let dir = copy_of("quickstart");
