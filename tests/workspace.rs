@@ -1204,3 +1204,46 @@ fn task_names_with_dots_recycle_like_any_other() {
     assert!(!second.path().join("src/api/x.rs").exists());
     assert!(second.changes().unwrap().is_empty());
 }
+
+/// A cached part's commit of an earlier run, applied on a newer base (for
+/// its checks to run again where its work would land); a conflict with
+/// the base changes nothing.
+#[test]
+fn an_earlier_commit_applies_on_a_newer_base_or_says_it_conflicts() {
+    let dir = standard_repo();
+    let repo = dir.open();
+    repo.create_integration_branch("r1").unwrap();
+    let wt = repo.checkout("r1", "t").unwrap();
+    write(wt.path(), "src/api/new.rs", "new\n");
+    write(wt.path(), "README.md", "# project, by t\n");
+    let earlier = wt.commit("part t").unwrap().unwrap();
+    repo.release_checkout(wt).unwrap();
+    // The user moves on: another file changes on main.
+    write(dir.path(), "docs/guide.md", "guide v2\n");
+    git(dir.path(), &["commit", "-q", "-am", "guide v2"]);
+    repo.create_integration_branch("r2").unwrap();
+    let wt = repo.checkout("r2", "t").unwrap();
+    assert!(wt.apply_commit(&earlier).unwrap());
+    assert_eq!(read(wt.path(), "src/api/new.rs").as_deref(), Some("new\n"));
+    assert_eq!(
+        read(wt.path(), "docs/guide.md").as_deref(),
+        Some("guide v2\n")
+    );
+    assert_eq!(
+        read(wt.path(), "README.md").as_deref(),
+        Some("# project, by t\n")
+    );
+    repo.release_checkout(wt).unwrap();
+    // Now main changes the line the part changed: a conflict.
+    write(dir.path(), "README.md", "# project, by the user\n");
+    git(dir.path(), &["commit", "-q", "-am", "readme"]);
+    repo.create_integration_branch("r3").unwrap();
+    let wt = repo.checkout("r3", "t").unwrap();
+    assert!(!wt.apply_commit(&earlier).unwrap());
+    assert_eq!(read(wt.path(), "src/api/new.rs"), None);
+    assert_eq!(
+        read(wt.path(), "README.md").as_deref(),
+        Some("# project, by the user\n")
+    );
+    assert!(wt.apply_commit("--output=x").is_err());
+}
