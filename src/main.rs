@@ -589,7 +589,9 @@ fn plan_diff(
         Format::Json => print!("{}", runtime::preview::render_json_lines(&parts)),
         Format::Human => {
             println!(
-                "What `score run` would do now in {} (against the cache and, for `done`, the latest run):\n",
+                "`{}` in {}, against its latest run (`done`: what `score run --resume` would not \
+                 play again) and its cache (`cached`: what a new run reuses):\n",
+                plan.score.name,
                 workspace.display()
             );
             print!("{}", runtime::preview::render_table(&parts));
