@@ -130,6 +130,11 @@ enum Command {
         /// Replace the output file if it exists.
         #[arg(long)]
         force: bool,
+        /// How much of the language each prompt carries: `full` (the
+        /// reference and the commented standard library, about 15k tokens)
+        /// or `brief` (headings, tables and examples: for small contexts).
+        #[arg(long, value_enum, default_value_t = DraftReference::Full)]
+        reference: DraftReference,
     },
     /// Check that each agent of a score can play its parts: its program on
     /// PATH and its version, its key variable set (never printed); with
@@ -348,6 +353,14 @@ struct RunArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DraftReference {
+    /// The whole language reference and the commented standard library.
+    Full,
+    /// Headings, tables and examples only (small context windows).
+    Brief,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EventsFormat {
     /// One JSON object per line
     Json,
@@ -438,6 +451,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             output,
             rounds,
             force,
+            reference,
         } => {
             let request = score::draft::DraftRequest {
                 spec,
@@ -447,6 +461,10 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 rounds,
                 workspace: cwd()?,
                 color,
+                reference: match reference {
+                    DraftReference::Full => score::draft::prompt::Reference::Full,
+                    DraftReference::Brief => score::draft::prompt::Reference::Brief,
+                },
             };
             draft(request, force)
         }

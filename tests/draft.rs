@@ -369,3 +369,67 @@ fn a_command_agent_drafts_confined_outside_the_repository() {
         "the agent wrote in the user's directory"
     );
 }
+
+/// Opt-in (`SCORE_LIVE_AGENTS=1`): a real OpenAI-compatible server, the
+/// tiny model of `../shared/tools/local-llm`, drafts for two rounds. It is
+/// not expected to converge: the test judges the loop and the journal.
+///
+/// ```sh
+/// SCORE_LIVE_AGENTS=1 cargo test --test draft live -- --nocapture
+/// ```
+#[test]
+fn live_a_real_model_plays_the_rounds_and_each_is_journaled() {
+    if std::env::var("SCORE_LIVE_AGENTS").ok().as_deref() != Some("1") {
+        eprintln!("skipped: set SCORE_LIVE_AGENTS=1 to run it against ../shared/tools/local-llm");
+        return;
+    }
+    let port = std::env::var("SCORE_LIVE_LLM_PORT").unwrap_or_else(|_| "8093".into());
+    let llm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/local-llm");
+    let started = std::process::Command::new("bash")
+        .arg(&llm)
+        .args(["start", &port])
+        .env(
+            "SCORE_LLM_THREADS",
+            std::env::var("SCORE_LLM_THREADS").unwrap_or("2".into()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    agents(dir.path(), &format!("http://127.0.0.1:{port}/v1"));
+    write(dir.path(), "spec.md", SPEC);
+    let out = score(dir.path())
+        .timeout(std::time::Duration::from_secs(1800))
+        .args([
+            "draft",
+            "spec.md",
+            "--agents",
+            "team.score",
+            "--rounds",
+            "2",
+            "--reference",
+            "brief",
+            "-o",
+            "greet.score",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    let records = journal(dir.path());
+    let rounds = events(&records, "attempt_started").len();
+    assert!((1..=2).contains(&rounds), "{rounds} rounds");
+    let ended = events(&records, "attempt_failed").len() + events(&records, "task_succeeded").len();
+    assert_eq!(ended, rounds, "every round ends in the journal");
+    assert_eq!(events(&records, "run_finished").len(), 1);
+    assert_eq!(
+        dir.path().join("greet.score").exists(),
+        out.status.code() == Some(0),
+        "a score is written exactly when it checks clean"
+    );
+}

@@ -53,6 +53,8 @@ pub struct DraftRequest {
     pub workspace: PathBuf,
     /// Colour in the diagnostics of a broken agents file.
     pub color: bool,
+    /// How much of the language each prompt carries (`--reference`).
+    pub reference: prompt::Reference,
 }
 
 /// How one round ended.
@@ -136,9 +138,13 @@ impl Drafted {
             ),
             (None, Some(why)) => format!("No score: {why}"),
             (None, None) => format!(
-                "No clean score after {} round{}: the last diagnostics are above; nothing was written.",
+                "No clean score after {} round{}: {}; nothing was written.",
                 self.rounds.len(),
-                plural(self.rounds.len())
+                plural(self.rounds.len()),
+                match self.rounds.last().map(|r| &r.outcome) {
+                    Some(RoundOutcome::NoScore { .. }) => "the last answer held no score (above)",
+                    _ => "the last diagnostics are above",
+                }
             ),
         };
         format!(
@@ -415,6 +421,7 @@ async fn rounds(prepared: Prepared, on_round: &(dyn Fn(&Round) + Sync)) -> Resul
             number,
             request.rounds,
             feedback.as_ref(),
+            request.reference,
         );
         let logs = files.dir.logs();
         let attempt_files = AttemptFiles::new(&logs, agent::PART, number);
@@ -682,6 +689,7 @@ mod tests {
             rounds,
             workspace: dir.path().to_path_buf(),
             color: false,
+            reference: prompt::Reference::Full,
         };
         let none = |_: &str| None;
         let e = prepare(request(0, "s.md"), &none).err().unwrap();

@@ -11,6 +11,45 @@
 /// The language reference, as shipped in `docs/language.md`.
 pub const LANGUAGE_REFERENCE: &str = include_str!("../../docs/language.md");
 
+/// How much of the language the prompt carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reference {
+    /// `docs/language.md` whole, and the standard library with its doc
+    /// comments (about 15k tokens).
+    #[default]
+    Full,
+    /// For models with a small context: the reference's headings, tables
+    /// and examples without the prose, and the standard library without
+    /// comments (about a third).
+    Brief,
+}
+
+/// The language reference as [`Reference::Brief`] gives it: headings,
+/// tables and code blocks.
+fn brief_reference() -> String {
+    let mut out = String::new();
+    let mut fenced = false;
+    for line in LANGUAGE_REFERENCE.lines() {
+        let fence = line.starts_with("```");
+        if fence || fenced || line.starts_with('#') || line.starts_with('|') {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if fence {
+            fenced = !fenced;
+        }
+    }
+    out
+}
+
+/// A stdlib module without its comment lines.
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The previous round, fed back: the score the agent answered (or why no
 /// score could be read from its answer) and the checker's findings.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +77,7 @@ pub fn render(
     round: u32,
     rounds: u32,
     feedback: Option<&Feedback>,
+    reference: Reference,
 ) -> String {
     let mut out = String::with_capacity(LANGUAGE_REFERENCE.len() + spec.len() + 8_192);
     out.push_str(&format!(
@@ -92,11 +132,17 @@ pub fn render(
     out.push_str(&format!("## The specification: `{spec_name}`\n\n"));
     push_fenced(&mut out, "markdown", spec);
     out.push_str("\n## The language reference\n\n");
-    out.push_str(LANGUAGE_REFERENCE.trim_end());
+    match reference {
+        Reference::Full => out.push_str(LANGUAGE_REFERENCE.trim_end()),
+        Reference::Brief => out.push_str(brief_reference().trim_end()),
+    }
     out.push_str("\n\n## The standard library\n\n");
     for (module, text) in crate::syntax::stdlib::modules() {
         out.push_str(&format!("### `{module}`\n\n"));
-        push_fenced(&mut out, "score", text);
+        match reference {
+            Reference::Full => push_fenced(&mut out, "score", text),
+            Reference::Brief => push_fenced(&mut out, "score", &without_comments(text)),
+        }
         out.push('\n');
     }
     out
@@ -126,6 +172,7 @@ mod tests {
             1,
             5,
             None,
+            Reference::Full,
         );
         assert!(prompt.contains("round 1 of at most 5"));
         assert!(prompt.contains("Users buy things."));
@@ -144,7 +191,15 @@ mod tests {
             json_lines: "{\"code\":\"E0101\",\"line\":1}\n".into(),
             explanations: "E0101: unknown name".into(),
         };
-        let prompt = render("s.md", "x", "s.score", 2, 5, Some(&feedback));
+        let prompt = render(
+            "s.md",
+            "x",
+            "s.score",
+            2,
+            5,
+            Some(&feedback),
+            Reference::Full,
+        );
         let said = prompt.find("What the checker said").unwrap();
         assert!(said < prompt.find("## The specification").unwrap());
         assert!(prompt.contains("part p by nobody {}"));
@@ -153,15 +208,32 @@ mod tests {
         let none = Feedback::NoScore {
             why: "no JSON object".into(),
         };
-        let prompt = render("s.md", "x", "s.score", 3, 5, Some(&none));
+        let prompt = render("s.md", "x", "s.score", 3, 5, Some(&none), Reference::Full);
         assert!(prompt.contains("No score could be read from your last answer: no JSON object"));
     }
 
     #[test]
     fn a_spec_with_fences_stays_inside_its_block() {
         let spec = "Intro\n```score\npart a {}\n```\nend";
-        let prompt = render("s.md", spec, "s.score", 1, 1, None);
+        let prompt = render("s.md", spec, "s.score", 1, 1, None, Reference::Brief);
         assert!(prompt.contains("````markdown\nIntro\n```score"), "{prompt}");
         assert!(prompt.contains("end\n````\n"));
+    }
+
+    #[test]
+    fn the_brief_reference_keeps_the_examples_and_tables_in_a_third() {
+        let full = render("s.md", "x", "s.score", 1, 1, None, Reference::Full);
+        let brief = render("s.md", "x", "s.score", 1, 1, None, Reference::Brief);
+        assert!(
+            brief.len() * 2 < full.len(),
+            "{} vs {}",
+            brief.len(),
+            full.len()
+        );
+        assert!(brief.contains("## 8. Modules and the standard library"));
+        assert!(brief.contains("| `default_agent` | agent name |"));
+        assert!(brief.contains("use std.checks.{cargo_test, shell}"));
+        assert!(brief.contains("agent claude_code: command"));
+        assert!(!brief.contains("// Ready-made agents"));
     }
 }
