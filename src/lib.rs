@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod draft;
 pub mod driver;
 pub mod export;
 pub mod fmt;

@@ -118,6 +118,42 @@ enum Command {
     /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
     /// when cancelled with Ctrl-C, 2 when the run could not start.
     Run(RunArgs),
+    /// Draft a score from a specification, with the checker in the loop.
+    ///
+    /// An agent is given the specification, the language reference and the
+    /// standard library, and writes a score; what `score check` finds goes
+    /// back to it until the score checks clean or the rounds run out. Only
+    /// a clean score is written (to FILE, or standard output). Every round
+    /// is journaled like a run in `.score/runs/` of the current directory.
+    /// Exit status: 0 a clean score, 1 none after every round, 2 the draft
+    /// could not start, 130 cancelled.
+    Draft {
+        /// The specification: Markdown or any text.
+        spec: PathBuf,
+        /// The agent that drafts: an agent of `--agents FILE`, or else of
+        /// the standard library (claude_code, codex, ...). Default: the
+        /// `default_agent` of `--agents FILE`.
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// A score that declares the agents to draft with (its other
+        /// declarations are ignored).
+        #[arg(long, value_name = "FILE")]
+        agents: Option<PathBuf>,
+        /// Where to write the score (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// At most N rounds of answer and check (1 to 100).
+        #[arg(long, value_name = "N", default_value_t = score::draft::DEFAULT_ROUNDS)]
+        rounds: u32,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// How much of the language each prompt carries: `full` (the
+        /// reference and the commented standard library, about 15k tokens)
+        /// or `brief` (headings, tables and examples: for small contexts).
+        #[arg(long, value_enum, default_value_t = DraftReference::Full)]
+        reference: DraftReference,
+    },
     /// Check that each agent of a score can play its parts: its program on
     /// PATH and its version, its key variable set (never printed); with
     /// `--live`, a trivial prompt answered. One line per agent; exit 1 when
@@ -352,6 +388,14 @@ struct RunArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DraftReference {
+    /// The whole language reference and the commented standard library.
+    Full,
+    /// Headings, tables and examples only (small context windows).
+    Brief,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EventsFormat {
     /// One JSON object per line
     Json,
@@ -444,6 +488,30 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             workspace,
         } => plan_diff(&file, format, &input, workspace.as_deref(), color),
         Command::Run(args) => run_score(args, color),
+        Command::Draft {
+            spec,
+            agent,
+            agents,
+            output,
+            rounds,
+            force,
+            reference,
+        } => {
+            let request = score::draft::DraftRequest {
+                spec,
+                output,
+                agent,
+                agents_file: agents,
+                rounds,
+                workspace: cwd()?,
+                color,
+                reference: match reference {
+                    DraftReference::Full => score::draft::prompt::Reference::Full,
+                    DraftReference::Brief => score::draft::prompt::Reference::Brief,
+                },
+            };
+            draft(request, force)
+        }
         Command::Doctor { file, live, agent } => doctor(&file, live, &agent, color),
         Command::Clean {
             workspace,
@@ -546,6 +614,47 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `score draft`: the library plays the rounds; this shows them, writes
+/// the clean score and sets the status.
+fn draft(request: score::draft::DraftRequest, force: bool) -> miette::Result<ExitCode> {
+    if let Some(out) = &request.output
+        && out.symlink_metadata().is_ok()
+        && !force
+    {
+        return Err(miette!(
+            help = "pass `--force` to replace it, or name another file with `-o`",
+            "`{}` exists: `score draft` does not overwrite it",
+            out.display()
+        ));
+    }
+    let cwd = request.workspace.clone();
+    let output = request.output.clone();
+    let rounds = request.rounds;
+    let env = |name: &str| std::env::var(name).ok();
+    let prepared = score::draft::prepare(request, &env).map_err(|e| match e.help {
+        Some(help) => miette!(help = help, "{}", e.message),
+        None => miette!("{}", e.message),
+    })?;
+    for warning in prepared.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    eprintln!(
+        "Drafting with agent `{}`, at most {rounds} round{}.",
+        prepared.agent(),
+        if rounds == 1 { "" } else { "s" }
+    );
+    let drafted = score::draft::draft(prepared, &|round| eprintln!("{}", round.line(rounds)))
+        .map_err(|e| miette!("{e}"))?;
+    if let Some(verdict) = &drafted.last_verdict {
+        eprint!("{}", verdict.human);
+    }
+    if let Some(text) = &drafted.score {
+        write_output(output.as_deref(), text.as_bytes())?;
+    }
+    eprint!("{}", drafted.summary(&cwd));
+    Ok(ExitCode::from(drafted.exit_code()))
 }
 
 /// `score doctor`: the library examines; this prints and sets the status.

@@ -308,10 +308,9 @@ fn prompt_and_schema(
     (base_prompt, result_schema)
 }
 
-/// What an attempt costs at its agent's prices.
 /// What an attempt cost: what the agent reported, else its tokens at the
 /// agent's prices.
-fn price(agent: &Agent, usage: Usage) -> f64 {
+pub(crate) fn price(agent: &Agent, usage: Usage) -> f64 {
     usage.cost_usd.unwrap_or_else(|| {
         usage.input_tokens as f64 * agent.price_in.unwrap_or(0.0) / 1e6
             + usage.output_tokens as f64 * agent.price_out.unwrap_or(0.0) / 1e6

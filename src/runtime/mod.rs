@@ -50,6 +50,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub(crate) use attempt::price;
 pub use journal::RunStatus;
 pub use progress::Mode;
 
