@@ -519,6 +519,7 @@ async fn rounds(prepared: Prepared, on_round: &(dyn Fn(&Round) + Sync)) -> Resul
                         duration_ms: started.elapsed().as_millis() as u64,
                         cached_from: None,
                         commit: None,
+                        cache_checks: None,
                     })?;
                     drafted.score = Some(redactor.text(&score).into_owned());
                     drafted.last_verdict = Some(verdict);
