@@ -97,8 +97,14 @@ enum Command {
     /// their agents in parallel, verify what they return, journal every event.
     ///
     /// The run's journal, outputs and logs go to `.score/runs/RUN_ID/` in the
-    /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
-    /// when cancelled with Ctrl-C, 2 when the run could not start.
+    /// workspace. Exit status: 0 when every task succeeded (and, with
+    /// `--merge`, its work was merged), 1 otherwise (a task failed, or
+    /// `--merge` was refused at the end: a conflict, or changes made during
+    /// the run; the work stays on `score/RUN_ID`), 130 when cancelled with
+    /// Ctrl-C, 2 when the run could not start (`--merge` into a tree with
+    /// uncommitted changes included). Uncommitted edits of the score's own
+    /// files (the `.score` run and those it imports) are played, not a
+    /// dirty tree.
     Run(RunArgs),
     /// Check that each agent of a score can play its parts: its program on
     /// PATH and its version, its key variable set (never printed); with
@@ -311,7 +317,9 @@ struct RunArgs {
     #[arg(long, conflicts_with_all = ["keep_worktrees", "merge"])]
     in_place: bool,
     /// When every task succeeded, merge the run's branch `score/RUN_ID` into
-    /// the checked-out branch.
+    /// the checked-out branch. Refused before anything runs (exit 2) when
+    /// that branch's tracked files have uncommitted changes; refused at the
+    /// end (a conflict) exits 1.
     #[arg(long)]
     merge: bool,
 }
@@ -548,6 +556,7 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         keep_worktrees: args.keep_worktrees,
         merge: args.merge,
         in_place: args.in_place,
+        score_files: runtime::score_files(&args.file, &plan, &cwd),
         ..Default::default()
     };
     let env = |name: &str| std::env::var(name).ok();

@@ -521,3 +521,165 @@ fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
         .success()
         .stdout(predicate::str::contains("nothing to remove"));
 }
+
+/// A command agent that leaves a mark in `marks` (outside the repository;
+/// its `writes` allow it) when it starts, then writes its part's file.
+const MARKER: &str = "#!/bin/sh\ntouch \"$1/$SCORE_TASK\"\nmkdir -p api\necho \"written by $SCORE_TASK\" > api/out.txt\n";
+
+/// One part played by the marking agent; the intent lives in a module the
+/// score imports (`goals.score`), so that the score has two files.
+fn marking_score(dir: &Path, marks: &Path) {
+    write(dir, "mark.sh", MARKER);
+    write(
+        dir,
+        "goals.score",
+        "intent i \"A file gets written\" {\n  accept \"api/out.txt exists\"\n}\n",
+    );
+    let marks = marks.display();
+    write(
+        dir,
+        "s.score",
+        &format!(
+            "use goals.{{i}}\n\nscore m {{}}\n\nagent tool: command {{\n  run [\"sh\", \"mark.sh\", \"{marks}\"]\n  writes [\"{marks}\"]\n  tier complex\n}}\n\n\
+             part api by tool {{\n  serves i\n  owns \"api/**\"\n}}\n"
+        ),
+    );
+}
+
+#[test]
+fn merge_on_a_dirty_tree_is_refused_before_any_agent_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    marking_score(dir.path(), marks.path());
+    write(dir.path(), "README.md", "the user's readme\n");
+    git_init(dir.path());
+    write(dir.path(), "README.md", "an edit not committed\n");
+    for args in [
+        &["run", "s.score", "--merge", "--allow-dirty"][..],
+        &["run", "s.score", "--merge"][..],
+    ] {
+        score(dir.path())
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("uncommitted changes (README.md)"))
+            .stderr(predicate::str::contains("nothing was run"));
+    }
+    // No agent started, no run was opened, no branch was made.
+    assert!(files_below(marks.path()).is_empty());
+    assert!(try_journal(dir.path()).is_none());
+    assert_eq!(git(dir.path(), &["branch", "--list", "score/*"]), "");
+    // The same run on a clean tree plays and merges: the agent does leave
+    // its mark when it runs.
+    git(dir.path(), &["checkout", "-q", "--", "README.md"]);
+    score(dir.path())
+        .args(["run", "s.score", "--merge"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Merged:"));
+    assert!(marks.path().join("api").is_file());
+    assert!(dir.path().join("api/out.txt").is_file());
+}
+
+#[test]
+fn edits_to_the_score_are_played_and_journaled_not_a_dirty_tree() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    marking_score(dir.path(), marks.path());
+    git_init(dir.path());
+    // Edit the score and the module it imports; commit nothing.
+    let text = std::fs::read_to_string(dir.path().join("s.score")).unwrap();
+    let edited = text.replace("tier complex", "tier complex\n  concurrency 2");
+    write(dir.path(), "s.score", &edited);
+    let goals = "// the goal, reworded\nintent i \"The file gets written\" {\n  accept \"api/out.txt exists\"\n}\n";
+    write(dir.path(), "goals.score", goals);
+    score(dir.path())
+        .args(["run", "s.score", "--merge"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "playing the uncommitted edits of goals.score, s.score",
+        ))
+        .stdout(predicate::str::contains("Merged:"));
+    let records = journal(dir.path());
+    let started = events(&records, "run_started")[0];
+    let sha = |text: &str| {
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(started["sources"]["s.score"], sha(&edited), "{started}");
+    assert_eq!(started["sources"]["goals.score"], sha(goals), "{started}");
+    assert_eq!(
+        started["edited"],
+        serde_json::json!(["goals.score", "s.score"]),
+        "{started}"
+    );
+    // The work was merged; the edits are still the user's, uncommitted.
+    assert!(dir.path().join("api/out.txt").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("s.score")).unwrap(),
+        edited
+    );
+    assert_eq!(
+        git(dir.path(), &["status", "--porcelain"]),
+        "M goals.score\n M s.score"
+    );
+    // Any other uncommitted change still needs `--allow-dirty`.
+    write(dir.path(), "notes.txt", "uncommitted\n");
+    score(dir.path())
+        .args(["run", "s.score", "--fresh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("notes.txt"))
+        .stderr(predicate::str::contains("--allow-dirty"));
+}
+
+#[test]
+fn a_merge_refused_at_the_end_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    marking_score(dir.path(), marks.path());
+    let text = std::fs::read_to_string(dir.path().join("s.score")).unwrap();
+    write(
+        dir.path(),
+        "s.score",
+        &text.replace(
+            "owns \"api/**\"\n",
+            "owns \"api/**\"\n  approve \"the lead\"\n",
+        ),
+    );
+    git_init(dir.path());
+    // The run pauses for the approval; meanwhile the user commits a
+    // different `api/out.txt` on the branch the run will merge into.
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("score approve"));
+    let id = latest_run(dir.path());
+    write(dir.path(), "api/out.txt", "the user's own\n");
+    git(dir.path(), &["add", "api/out.txt"]);
+    git(dir.path(), &["commit", "-q", "-m", "mine"]);
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    score(dir.path())
+        .args(["approve", &id, "api"])
+        .assert()
+        .success();
+    score(dir.path())
+        .args(["run", "s.score", "--resume", &id, "--merge"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Not merged:"))
+        .stdout(predicate::str::contains(
+            "conflicts with the checked-out branch in api/out.txt",
+        ));
+    // Nothing of the user's was touched; the work is on the run's branch.
+    assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head);
+    assert_eq!(
+        git(dir.path(), &["show", &format!("score/{id}:api/out.txt")]),
+        "written by api"
+    );
+}

@@ -77,8 +77,13 @@ pub struct RunOptions {
     /// worktrees (no repository needed; boundaries are not enforced).
     pub in_place: bool,
     /// `--merge`: merge the integration branch into the checked-out branch
-    /// when every task succeeded.
+    /// when every task succeeded. Refused before anything runs when that
+    /// branch's tree has uncommitted changes.
     pub merge: bool,
+    /// The score's own files (the `.score` run and the files it imports,
+    /// or the plan file run), absolute: their uncommitted edits do not make
+    /// the tree dirty; the run plays them and journals their hashes.
+    pub score_files: Vec<PathBuf>,
     /// The run id to use for a new run (`score task run --run`); default a
     /// fresh one.
     pub run_id: Option<String>,
@@ -363,6 +368,23 @@ pub fn workspace_of(
     })
 }
 
+/// The score's own files a run of `file` plays, absolute: for a `.score`,
+/// the file and every file it imports or uses as its prompt template (the
+/// plan's `sources`, the standard library aside); for a plan file, itself.
+/// Their uncommitted edits are what the run plays, not a dirty tree.
+pub fn score_files(file: &Path, plan: &Plan, cwd: &Path) -> Vec<PathBuf> {
+    let file = cwd.join(file);
+    if file.extension().is_none_or(|e| e != "score") {
+        return vec![file];
+    }
+    let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    plan.sources
+        .keys()
+        .filter(|name| !name.starts_with("<std>/"))
+        .map(|name| dir.join(name))
+        .collect()
+}
+
 /// Runs `future` to its end on a multi-threaded tokio runtime, as
 /// `score run` and `score task run` do; what is still running when it ends
 /// (children killed on cancel) is not waited for.
@@ -421,12 +443,14 @@ impl Finished {
         ))
     }
 
-    /// `score run`'s exit status: 0 every task succeeded, 130 cancelled,
-    /// 1 otherwise.
+    /// `score run`'s exit status: 0 every task succeeded (and, with
+    /// `--merge`, the work was merged), 130 cancelled, 1 otherwise (a
+    /// merge refused at the end included: the work is on `score/RUN_ID`).
     pub fn exit_code(&self) -> u8 {
-        match self.outcome.status {
-            RunStatus::Succeeded => 0,
-            RunStatus::Cancelled => 130,
+        match (self.outcome.status, &self.merged) {
+            (RunStatus::Succeeded, Some(Err(_))) => 1,
+            (RunStatus::Succeeded, _) => 0,
+            (RunStatus::Cancelled, _) => 130,
             _ => 1,
         }
     }
@@ -498,6 +522,11 @@ async fn run_prepared(
             )
         })?,
     };
+    // A merge that would be refused at the end is refused now, before any
+    // agent starts.
+    if options.merge && !options.in_place {
+        isolation::check_merge_target(workspace, &options.score_files)?;
+    }
     let score_dir = workspace.join(".score");
     // Never committed, wherever the workspace is in the repository.
     crate::workspace::ignore_runtime_dir(&score_dir).map_err(|e| e.to_string())?;
@@ -527,6 +556,7 @@ async fn run_prepared(
             workspace,
             &run_id,
             options.allow_dirty || options.resume.is_some(),
+            &options.score_files,
         )?;
         isolation.keep_checkouts = options.keep_worktrees;
         Some(Arc::new(isolation))
@@ -600,6 +630,8 @@ async fn run_prepared(
             tasks: plan.tasks.len(),
             pid: std::process::id(),
             checkouts,
+            sources: plan.sources.clone(),
+            edited: isolation::uncommitted_own_files(workspace, &options.score_files),
         }
     };
     let io =

@@ -172,6 +172,13 @@ impl Inner {
     /// The plain line for an event (None: not worth a line).
     fn describe(&mut self, event: &Event) -> Option<String> {
         Some(match event {
+            Event::RunStarted {
+                run, tasks, edited, ..
+            } if !edited.is_empty() => format!(
+                "run {run}: {tasks} tasks, playing the uncommitted edits of {} (their hashes \
+                 are in the journal's run_started)",
+                edited.join(", ")
+            ),
             Event::RunStarted { run, tasks, .. } => format!("run {run}: {tasks} tasks"),
             Event::RunResumed { run, done, .. } => {
                 format!("resuming run {run}: {done} tasks already done")
