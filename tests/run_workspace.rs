@@ -683,3 +683,63 @@ fn a_merge_refused_at_the_end_exits_non_zero() {
         "written by api"
     );
 }
+
+#[test]
+fn a_part_without_reads_is_told_it_may_read_the_repository_and_its_upstream_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // `cli` uses `model`'s file: its prompt must say it may read it (and
+    // where it is), and its sandbox must let it.
+    write(
+        dir.path(),
+        "model.sh",
+        "#!/bin/sh\nmkdir -p model\necho 'struct Link' > model/lib.txt\n",
+    );
+    write(
+        dir.path(),
+        "cli.sh",
+        "#!/bin/sh\nset -e\ngrep -q 'You may read: the whole repository.' \"$1\"\n\
+         grep -q 'read their files to use their work: `model/\\*\\*` (part `model`)' \"$1\"\n\
+         mkdir -p cli\n{ echo 'uses:'; cat model/lib.txt; } > cli/main.txt\n",
+    );
+    write(
+        dir.path(),
+        "s.score",
+        "score s {}\n\nintent i \"A CLI\" {\n  accept \"it uses the model\"\n}\n\n\
+         agent m: command {\n  run [\"sh\", \"model.sh\"]\n  tier complex\n}\n\n\
+         agent c: command {\n  run [\"sh\", \"cli.sh\", \"{prompt_file}\"]\n  tier complex\n}\n\n\
+         part model by m {\n  serves i\n  owns \"model/**\"\n}\n\n\
+         part cli by c {\n  serves i\n  owns \"cli/**\"\n}\n\n\
+         sequence {\n  model -> cli\n}\n",
+    );
+    git_init(dir.path());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success();
+    let branch = format!("score/{}", latest_run(dir.path()));
+    assert_eq!(
+        git(dir.path(), &["show", &format!("{branch}:cli/main.txt")]),
+        "uses:\nstruct Link"
+    );
+    // The first part builds on nothing: no such line in its prompt.
+    let out = score(dir.path())
+        .args(["build", "s.score"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: Value = serde_json::from_slice(&out).unwrap();
+    let model = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "model")
+        .unwrap();
+    let prompt = model["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("You may read: the whole repository."),
+        "{prompt}"
+    );
+    assert!(!prompt.contains("builds on"), "{prompt}");
+}
