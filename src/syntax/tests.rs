@@ -1365,3 +1365,38 @@ fn spans_end_at_the_last_token_not_at_trailing_comments() {
         "intent a \"s\" { by 1 }"
     );
 }
+
+#[test]
+fn a_colon_or_semicolon_after_a_setting_is_a_habit_to_drop() {
+    for (text, message, help) in [
+        (
+            "part p {\n  retries: 1;\n}\n",
+            "expected a value after `retries`, found `:`",
+            "drop the `:` and the `;`: a setting is its name, a space and its value, e.g. `retries 1`",
+        ),
+        (
+            "agent a: openai {\n  model: \"gpt-4.1\"\n}\n",
+            "expected a value after `model`, found `:`",
+            "drop the `:`: a setting is its name, a space and its value, e.g. `model \"gpt-4.1\"`",
+        ),
+        (
+            "part p {\n  timeout:\n}\n",
+            "expected a value after `timeout`, found `:`",
+            "drop the `:`: a setting is its name, a space and its value, e.g. `timeout VALUE`",
+        ),
+    ] {
+        let (_, diags) = parse(FileId(0), text);
+        assert_eq!(diags.len(), 1, "{diags:#?}");
+        assert_eq!(diags[0].message, message, "{text}");
+        assert_eq!(diags[0].help.as_deref(), Some(help), "{text}");
+    }
+    let (_, diags) = parse(FileId(0), "part p {\n  retries 1;\n}\n");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].help.as_deref(),
+        Some(
+            "drop the `;`: there is no separator between settings; a setting's values end where \
+             no comma follows"
+        )
+    );
+}
