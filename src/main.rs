@@ -577,7 +577,10 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         print!("{}", runtime::dry_run(&prepared, &workspace));
         return Ok(ExitCode::SUCCESS);
     }
-    let ctx = RunContext::on_terminal(workspace, mode);
+    let ctx = RunContext {
+        file: Some(args.file.display().to_string()),
+        ..RunContext::on_terminal(workspace, mode)
+    };
     let finished = runtime::block_on(runtime::run(prepared, &options, &ctx))
         .and_then(|finished| finished)
         .map_err(|e| miette!("{e}"))?;

@@ -110,10 +110,14 @@ fn writes_outside_owns_are_rolled_back_and_fed_back() {
          part api by tool {\n  serves i\n  owns \"api/**\"\n  retries 1\n}\n",
     );
     git_init(dir.path());
+    // The retry line names what was undone, not only that something was.
     score(dir.path())
         .args(["run", "s.score"])
         .assert()
-        .success();
+        .success()
+        .stderr(predicate::str::contains(
+            "those changes were undone: `README.md` was modified; `stray.txt` was added",
+        ));
     let records = journal(dir.path());
     let failed: Vec<&Value> = records
         .iter()

@@ -276,6 +276,15 @@ pub fn dry_run(prepared: &Prepared, workspace: &Path) -> String {
     out
 }
 
+/// The command that continues run `run_id` of `file`, ready to copy.
+pub(crate) fn resume_command(file: &str, run_id: &str) -> String {
+    format!(
+        "score run {} --resume {}",
+        shell_words(&[file.to_string()]),
+        shell_words(&[run_id.to_string()])
+    )
+}
+
 /// "agent `a`", "agents `a`, `b`".
 fn quoted_agents(ids: &[&str]) -> String {
     let list: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -309,6 +318,9 @@ pub struct RunContext {
     pub mode: Mode,
     /// Ask for approvals on the terminal.
     pub interactive: bool,
+    /// The score or plan file as the user named it, for the command that
+    /// continues the run (`score run FILE --resume RUN_ID`).
+    pub file: Option<String>,
 }
 
 impl RunContext {
@@ -323,6 +335,7 @@ impl RunContext {
             interactive: mode != Mode::Json
                 && std::io::stdin().is_terminal()
                 && std::io::stderr().is_terminal(),
+            file: None,
         }
     }
 }
@@ -614,6 +627,10 @@ async fn run_prepared(
         .as_ref()
         .map(|i| i.sandbox_dir().display().to_string());
     progress.set_redactor(sandbox.redactor.clone());
+    progress.set_resume_command(resume_command(
+        ctx.file.as_deref().unwrap_or("FILE"),
+        &run_id,
+    ));
     let first = if options.resume.is_some() {
         Event::RunResumed {
             run: run_id.clone(),
