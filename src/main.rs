@@ -120,7 +120,8 @@ enum Command {
         #[arg(long, value_name = "NAME=OTHER")]
         agent: Vec<String>,
     },
-    /// Remove what old runs left: the parts' checkouts and refs, listed.
+    /// Remove what old runs left: the parts' checkouts and refs, all listed
+    /// before anything is removed.
     ///
     /// Integration branches `score/RUN_ID` (the results) are kept unless
     /// `--branches`, and even then only those merged into HEAD unless
@@ -424,7 +425,9 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 dry_run,
                 force,
             };
-            let message = runtime::clean(&dir, options).map_err(|e| miette!("{e}"))?;
+            // The listing is printed before anything is removed.
+            let message = runtime::clean(&dir, options, &mut |line| println!("{line}"))
+                .map_err(|e| miette!("{e}"))?;
             println!("{message}");
             Ok(ExitCode::SUCCESS)
         }

@@ -497,16 +497,18 @@ fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("would remove"), "{text}");
     assert!(
-        text.contains(&format!("kept 1 branch not merged into HEAD: {branch}")),
+        text.contains(&format!("keeping 1 branch not merged into HEAD: {branch}")),
         "{text}"
     );
     assert!(!files_below(sandboxes.path()).is_empty());
+    assert!(text.contains("nothing was"), "{text}");
     // Without --force the unmerged result stays.
     score_in(&["clean", "--branches"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("removed "))
-        .stdout(predicate::str::contains("--force"));
+        .stdout(predicate::str::contains("removing "))
+        .stdout(predicate::str::contains("--force"))
+        .stdout(predicate::str::contains("\nremoved "));
     assert!(files_below(sandboxes.path()).is_empty());
     assert_eq!(
         git(dir.path(), &["branch", "--list", &branch]).trim(),
@@ -517,7 +519,7 @@ fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
-            "removed branch {branch} (NOT merged: its work is lost)"
+            "removing branch {branch} (NOT merged: its work is lost)"
         )));
     assert_eq!(git(dir.path(), &["branch", "--list", &branch]), "");
     score_in(&["clean"])

@@ -1002,8 +1002,15 @@ pub struct CleanOptions {
 /// `branches`, the integration branches merged into HEAD (and with `force`
 /// the unmerged ones too: they hold work nothing else has); with `runs`,
 /// the journals and the cache. Refused while a run holds the workspace.
-/// The report names every path and branch.
-pub fn clean(workspace: &Path, options: CleanOptions) -> Result<String, String> {
+///
+/// The listing, which names every path and branch (and the unmerged
+/// branches it keeps without `force`), goes to `announce` line by line
+/// before anything is removed; the result is the closing line.
+pub fn clean(
+    workspace: &Path,
+    options: CleanOptions,
+    announce: &mut dyn FnMut(&str),
+) -> Result<String, String> {
     let score_dir = workspace.join(".score");
     // Refuses a `.score` that is a link: through it, `.score/runs` could be
     // anywhere.
@@ -1012,66 +1019,165 @@ pub fn clean(workspace: &Path, options: CleanOptions) -> Result<String, String> 
     let verb = if options.dry_run {
         "would remove"
     } else {
-        "removed"
+        "removing"
     };
-    let mut lines = Vec::new();
-    match isolation::open_repository(workspace) {
-        Ok(repo) => {
-            let plan = repo
-                .plan_clean(&[], options.branches)
-                .map_err(|e| e.to_string())?;
-            for dir in &plan.checkouts {
-                lines.push(format!("{verb} {}", dir.display()));
-            }
-            for reference in &plan.refs {
-                lines.push(format!("{verb} {reference}"));
-            }
-            let mut kept = Vec::new();
-            for branch in &plan.branches {
-                if branch.merged {
-                    lines.push(format!("{verb} branch {} (merged)", branch.name));
-                } else if options.force {
-                    lines.push(format!(
+    let mut count = 0usize;
+    let mut say = |line: String, removes: bool| {
+        count += usize::from(removes);
+        announce(&line);
+    };
+    let repo = isolation::open_repository(workspace).ok();
+    let plan = match &repo {
+        Some(repo) => Some(
+            repo.plan_clean(&[], options.branches)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => {
+            say(
+                "not a git repository: no checkouts or branches to remove".to_string(),
+                false,
+            );
+            None
+        }
+    };
+    if let Some(plan) = &plan {
+        for dir in &plan.checkouts {
+            say(format!("{verb} {}", dir.display()), true);
+        }
+        for reference in &plan.refs {
+            say(format!("{verb} {reference}"), true);
+        }
+        let mut kept = Vec::new();
+        for branch in &plan.branches {
+            if branch.merged {
+                say(format!("{verb} branch {} (merged)", branch.name), true);
+            } else if options.force {
+                say(
+                    format!(
                         "{verb} branch {} (NOT merged: its work is lost)",
                         branch.name
-                    ));
-                } else {
-                    kept.push(branch.name.clone());
-                }
+                    ),
+                    true,
+                );
+            } else {
+                kept.push(branch.name.clone());
             }
-            if !kept.is_empty() {
-                lines.push(format!(
-                    "kept {} branch{} not merged into HEAD: {} (merge {}, or pass --force to delete \
-                     {})",
+        }
+        if !kept.is_empty() {
+            say(
+                format!(
+                    "keeping {} branch{} not merged into HEAD: {} (merge {}, or pass --force to \
+                     delete {})",
                     kept.len(),
                     if kept.len() == 1 { "" } else { "es" },
                     kept.join(", "),
                     if kept.len() == 1 { "it" } else { "them" },
                     if kept.len() == 1 { "it" } else { "them" },
-                ));
-            }
-            if !options.dry_run {
-                repo.clean(&plan, options.force)
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        Err(_) => {
-            lines.push("not a git repository: no checkouts or branches to remove".to_string())
+                ),
+                false,
+            );
         }
     }
-    if options.runs {
-        for dir in [score_dir.join("runs"), score_dir.join("cache")] {
-            if dir.exists() {
-                lines.push(format!("{verb} {}", dir.display()));
-                if !options.dry_run {
-                    std::fs::remove_dir_all(&dir)
-                        .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+    let runs_dirs: Vec<PathBuf> = if options.runs {
+        [score_dir.join("runs"), score_dir.join("cache")]
+            .into_iter()
+            .filter(|d| d.exists())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for dir in &runs_dirs {
+        say(format!("{verb} {}", dir.display()), true);
+    }
+    // Everything is listed; only now is anything removed.
+    if count == 0 {
+        return Ok("nothing to remove".to_string());
+    }
+    if options.dry_run {
+        return Ok(format!(
+            "{count} item{} would be removed; nothing was (without --dry-run, they are)",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+    if let (Some(repo), Some(plan)) = (&repo, &plan) {
+        repo.clean(plan, options.force).map_err(|e| e.to_string())?;
+    }
+    for dir in &runs_dirs {
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+    }
+    Ok(format!(
+        "removed {count} item{}",
+        if count == 1 { "" } else { "s" }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> bool {
+        std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    #[test]
+    fn clean_lists_every_branch_before_it_removes_any() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.txt"), "a\n").unwrap();
+        assert!(git(d, &["init", "-q", "-b", "main"]));
+        assert!(git(d, &["add", "-A"]));
+        assert!(git(d, &["commit", "-q", "-m", "init"]));
+        // `score/merged` is in HEAD; `score/lost` holds a commit of its own.
+        assert!(git(d, &["branch", "score/merged"]));
+        assert!(git(d, &["checkout", "-q", "-b", "score/lost"]));
+        std::fs::write(d.join("b.txt"), "b\n").unwrap();
+        assert!(git(d, &["add", "-A"]));
+        assert!(git(d, &["commit", "-q", "-m", "work"]));
+        assert!(git(d, &["checkout", "-q", "main"]));
+        let exists = |b: &str| git(d, &["rev-parse", "--verify", "-q", b]);
+        let options = CleanOptions {
+            branches: true,
+            ..Default::default()
+        };
+        // Without --force the unmerged branch is listed as kept, and stays.
+        let mut lines = Vec::new();
+        let end = clean(d, options, &mut |l| lines.push(l.to_string())).unwrap();
+        assert!(
+            lines.contains(&"removing branch score/merged (merged)".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "keeping 1 branch not merged into HEAD: score/lost (merge it, or pass --force"
+            )),
+            "{lines:?}"
+        );
+        assert!(end.starts_with("removed "), "{end}");
+        assert!(!exists("score/merged") && exists("score/lost"));
+        // With --force: each line is said while the branch still exists.
+        let mut seen_before_removal = false;
+        let end = clean(
+            d,
+            CleanOptions {
+                force: true,
+                ..options
+            },
+            &mut |l| {
+                if l == "removing branch score/lost (NOT merged: its work is lost)" {
+                    seen_before_removal = exists("score/lost");
                 }
-            }
-        }
+            },
+        )
+        .unwrap();
+        assert!(seen_before_removal);
+        assert!(end.starts_with("removed "), "{end}");
+        assert!(!exists("score/lost"));
     }
-    if lines.is_empty() {
-        lines.push("nothing to remove".to_string());
-    }
-    Ok(lines.join("\n"))
 }
