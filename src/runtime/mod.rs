@@ -535,9 +535,16 @@ async fn run_prepared(
             )
         })?,
     };
+    // Worktrees, when any part can change files.
+    let uses_checkouts = !options.in_place
+        && prepared
+            .plan
+            .tasks
+            .iter()
+            .any(|t| isolation::needs_checkout(t, &prepared.plan.agents[&t.agent]));
     // A merge that would be refused at the end is refused now, before any
     // agent starts.
-    if options.merge && !options.in_place {
+    if options.merge && uses_checkouts {
         isolation::check_merge_target(workspace, &options.score_files)?;
     }
     let score_dir = workspace.join(".score");
@@ -558,13 +565,7 @@ async fn run_prepared(
         sandbox,
         ..
     } = prepared;
-    // Worktrees, when any part can change files.
-    let isolation = if !options.in_place
-        && plan
-            .tasks
-            .iter()
-            .any(|t| isolation::needs_checkout(t, &plan.agents[&t.agent]))
-    {
+    let isolation = if uses_checkouts {
         let mut isolation = isolation::Isolation::open(
             workspace,
             &run_id,
