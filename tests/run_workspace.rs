@@ -594,10 +594,19 @@ fn edits_to_the_score_are_played_and_journaled_not_a_dirty_tree() {
     let marks = tempfile::tempdir().unwrap();
     marking_score(dir.path(), marks.path());
     git_init(dir.path());
-    // Edit the score and the module it imports; commit nothing.
+    // Edit the score and the module it imports, and add a module in a new
+    // directory; commit nothing.
     let text = std::fs::read_to_string(dir.path().join("s.score")).unwrap();
-    let edited = text.replace("tier complex", "tier complex\n  concurrency 2");
+    let edited = text
+        .replace("tier complex", "tier complex\n  concurrency 2")
+        .replace("use goals.{i}", "use goals.{i}\nuse lib.extra.{extra}")
+        .replace("serves i", "serves i, extra");
     write(dir.path(), "s.score", &edited);
+    write(
+        dir.path(),
+        "lib/extra.score",
+        "intent extra \"The file says who wrote it\" {\n  accept \"it names the part\"\n}\n",
+    );
     let goals = "// the goal, reworded\nintent i \"The file gets written\" {\n  accept \"api/out.txt exists\"\n}\n";
     write(dir.path(), "goals.score", goals);
     score(dir.path())
@@ -605,7 +614,7 @@ fn edits_to_the_score_are_played_and_journaled_not_a_dirty_tree() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "playing the uncommitted edits of goals.score, s.score",
+            "playing the uncommitted edits of goals.score, lib/extra.score, s.score",
         ))
         .stdout(predicate::str::contains("Merged:"));
     let records = journal(dir.path());
@@ -620,7 +629,7 @@ fn edits_to_the_score_are_played_and_journaled_not_a_dirty_tree() {
     assert_eq!(started["sources"]["goals.score"], sha(goals), "{started}");
     assert_eq!(
         started["edited"],
-        serde_json::json!(["goals.score", "s.score"]),
+        serde_json::json!(["goals.score", "lib/extra.score", "s.score"]),
         "{started}"
     );
     // The work was merged; the edits are still the user's, uncommitted.
@@ -631,7 +640,7 @@ fn edits_to_the_score_are_played_and_journaled_not_a_dirty_tree() {
     );
     assert_eq!(
         git(dir.path(), &["status", "--porcelain"]),
-        "M goals.score\n M s.score"
+        "M goals.score\n M s.score\n?? lib/"
     );
     // Any other uncommitted change still needs `--allow-dirty`.
     write(dir.path(), "notes.txt", "uncommitted\n");

@@ -50,6 +50,36 @@ fn own_paths(top: &Path, files: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// Whether the dirty path `dirty` (as `git status` lists it: a file, or
+/// `dir/` for a directory no file of which is tracked) is made of the
+/// score's own files only: a new module in a new directory is the score's
+/// edit, not a dirty tree.
+fn is_own(top: &Path, dirty: &str, own: &[String]) -> bool {
+    if own.iter().any(|o| o == dirty) {
+        return true;
+    }
+    if !dirty.ends_with('/') {
+        return false;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![top.join(dirty)];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            // Links are not followed: a link is a file of its own.
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(_) => files.push(entry.path()),
+                Err(_) => return false,
+            }
+        }
+    }
+    !files.is_empty()
+        && files.iter().all(|f| {
+            f.strip_prefix(top)
+                .is_ok_and(|rest| own.contains(&rest.to_string_lossy().replace('\\', "/")))
+        })
+}
+
 /// The score's own files, of those in `own`, that have uncommitted
 /// changes in the repository holding `workspace` (none outside one): what
 /// a run plays that no commit holds, said at its start.
@@ -57,11 +87,16 @@ pub fn uncommitted_own_files(workspace: &Path, files: &[PathBuf]) -> Vec<String>
     let Ok((repo, _)) = open_containing(workspace) else {
         return Vec::new();
     };
-    let own = own_paths(repo.root(), files);
-    repo.dirty_paths()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| own.contains(p))
+    let top = repo.root().to_path_buf();
+    let own = own_paths(&top, files);
+    let dirty = repo.dirty_paths().unwrap_or_default();
+    own.iter()
+        .filter(|o| {
+            dirty.iter().any(|d| {
+                *o == d || (d.ends_with('/') && o.starts_with(d.as_str()) && is_own(&top, d, &own))
+            })
+        })
+        .cloned()
         .collect()
 }
 
@@ -167,7 +202,7 @@ impl Isolation {
                 .map_err(|e| e.to_string())?
                 .into_iter()
                 .filter(|p| p.starts_with(&prefix))
-                .filter(|p| !own.contains(p))
+                .filter(|p| !is_own(repo.root(), p, &own))
                 // The runtime's own files, wherever the workspace is.
                 .filter(|p| !p.split('/').any(|c| c == workspace::SCORE_DIR))
                 .collect();
