@@ -656,6 +656,8 @@ fn an_unused_import_is_warned_and_removed_by_a_quick_fix() {
         .filter(|d| d["code"] == "W0106")
         .collect();
     assert_eq!(unused.len(), 2, "{diagnostics:?}");
+    // Shown faded, as unused code is (DiagnosticTag::Unnecessary = 1).
+    assert!(unused.iter().all(|d| d["tags"] == json!([1])), "{unused:?}");
     assert!(
         diagnostics.iter().all(|d| d["severity"] != 1),
         "{diagnostics:?}"
