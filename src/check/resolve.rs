@@ -487,10 +487,19 @@ pub(crate) fn unused_imports(cx: &mut Ctx<'_>) {
         .filter(|d| d.is_error())
         .filter_map(|d| d.primary_span().map(|s| s.file))
         .collect();
-    let uses: Vec<Span> = input.imports.iter().map(|i| i.decl.span).collect();
+    // Each file's `use` spans (a file has few; a program may have many).
+    let mut uses: HashMap<FileId, Vec<Span>> = HashMap::new();
+    for import in &input.imports {
+        uses.entry(import.decl.span.file)
+            .or_default()
+            .push(import.decl.span);
+    }
     let inside_use = |span: Span| {
-        uses.iter()
-            .any(|u| u.file == span.file && u.start <= span.start && span.end <= u.end)
+        uses.get(&span.file).is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|u| u.start <= span.start && span.end <= u.end)
+        })
     };
     // Which symbols each file refers to, outside its `use` lines.
     let used: HashSet<(FileId, SymbolId)> = cx
