@@ -305,7 +305,8 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     workspace: Option<PathBuf>,
     /// Run even if the workspace has uncommitted changes (the parts start
-    /// from the last commit and do not see them).
+    /// from the last commit and do not see them). Edits of the score's own
+    /// files need no flag: the run plays them and journals their hashes.
     #[arg(long)]
     allow_dirty: bool,
     /// Keep the parts' git worktrees (under `.score/worktrees/`) after the run.
