@@ -528,6 +528,7 @@ fn run_in_process(plan: &Plan, jobs: Option<usize>, scratch: &Scratch) -> Result
         workspace,
         mode: Mode::Quiet,
         interactive: false,
+        file: None,
     };
     // As `score run` builds it.
     let tokio = tokio::runtime::Builder::new_multi_thread()

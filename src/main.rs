@@ -115,8 +115,14 @@ enum Command {
     /// their agents in parallel, verify what they return, journal every event.
     ///
     /// The run's journal, outputs and logs go to `.score/runs/RUN_ID/` in the
-    /// workspace. Exit status: 0 when every task succeeded, 1 otherwise, 130
-    /// when cancelled with Ctrl-C, 2 when the run could not start.
+    /// workspace. Exit status: 0 when every task succeeded (and, with
+    /// `--merge`, its work was merged), 1 otherwise (a task failed, or
+    /// `--merge` was refused at the end: a conflict, or changes made during
+    /// the run; the work stays on `score/RUN_ID`), 130 when cancelled with
+    /// Ctrl-C, 2 when the run could not start (`--merge` into a tree with
+    /// uncommitted changes included). Uncommitted edits of the score's own
+    /// files (the `.score` run and those it imports) are played, not a
+    /// dirty tree.
     Run(RunArgs),
     /// Draft a score from a specification, with the checker in the loop.
     ///
@@ -168,7 +174,8 @@ enum Command {
         #[arg(long, value_name = "NAME=OTHER")]
         agent: Vec<String>,
     },
-    /// Remove what old runs left: the parts' checkouts and refs, listed.
+    /// Remove what old runs left: the parts' checkouts and refs, all listed
+    /// before anything is removed.
     ///
     /// Integration branches `score/RUN_ID` (the results) are kept unless
     /// `--branches`, and even then only those merged into HEAD unless
@@ -369,7 +376,8 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     workspace: Option<PathBuf>,
     /// Run even if the workspace has uncommitted changes (the parts start
-    /// from the last commit and do not see them).
+    /// from the last commit and do not see them). Edits of the score's own
+    /// files need no flag: the run plays them and journals their hashes.
     #[arg(long)]
     allow_dirty: bool,
     /// Keep the parts' git worktrees (under `.score/worktrees/`) after the run.
@@ -382,7 +390,9 @@ struct RunArgs {
     #[arg(long, conflicts_with_all = ["keep_worktrees", "merge"])]
     in_place: bool,
     /// When every task succeeded, merge the run's branch `score/RUN_ID` into
-    /// the checked-out branch.
+    /// the checked-out branch. Refused before anything runs (exit 2) when
+    /// that branch's tracked files have uncommitted changes; refused at the
+    /// end (a conflict) exits 1.
     #[arg(long)]
     merge: bool,
 }
@@ -528,7 +538,9 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 dry_run,
                 force,
             };
-            let message = runtime::clean(&dir, options).map_err(|e| miette!("{e}"))?;
+            // The listing is printed before anything is removed.
+            let message = runtime::clean(&dir, options, &mut |line| println!("{line}"))
+                .map_err(|e| miette!("{e}"))?;
             println!("{message}");
             Ok(ExitCode::SUCCESS)
         }
@@ -731,6 +743,7 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         keep_worktrees: args.keep_worktrees,
         merge: args.merge,
         in_place: args.in_place,
+        score_files: runtime::score_files(&args.file, &plan, &cwd),
         ..Default::default()
     };
     let env = |name: &str| std::env::var(name).ok();
@@ -761,7 +774,10 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         print!("{}", runtime::dry_run(&prepared, &workspace, &parts));
         return Ok(ExitCode::SUCCESS);
     }
-    let ctx = RunContext::on_terminal(workspace, mode);
+    let ctx = RunContext {
+        file: Some(args.file.display().to_string()),
+        ..RunContext::on_terminal(workspace, mode)
+    };
     let finished = runtime::block_on(runtime::run(prepared, &options, &ctx))
         .and_then(|finished| finished)
         .map_err(|e| miette!("{e}"))?;

@@ -385,3 +385,79 @@ part other by mock {{
         .assert()
         .success();
 }
+
+#[test]
+fn check_of_a_directory_counts_the_files_that_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3 {
+        write(dir.path(), &format!("ok{i}.score"), CLEAN);
+    }
+    for i in 0..2 {
+        write(
+            dir.path(),
+            &format!("bad{i}.score"),
+            &CLEAN.replace("serves greet", "serves greeet"),
+        );
+    }
+    score()
+        .current_dir(dir.path())
+        .args(["check", "."])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "error: 2 of 5 files failed the check: 2 errors",
+        ));
+}
+
+#[test]
+fn an_unused_import_is_a_warning_that_denied_warnings_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "s.score",
+        &CLEAN.replace(
+            "use std.agents.{mock}",
+            "use std.agents.{mock}\nuse std.checks.{shell}",
+        ),
+    );
+    score()
+        .args(["check", file.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning[W0106]: `shell` is imported but never used",
+        ));
+    score()
+        .args(["check", "--deny-warnings", file.to_str().unwrap()])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn order_written_as_a_setting_and_a_yaml_colon_get_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let order = write(
+        dir.path(),
+        "order.score",
+        &format!("{CLEAN}\npart cli {{\n  serves greet\n  depends_on page\n}}\n"),
+    );
+    score()
+        .args(["check", order.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "help: remove `depends_on` from the part and, after the part, write `sequence { page -> cli }`",
+        ));
+    let colon = write(
+        dir.path(),
+        "colon.score",
+        &CLEAN.replace("serves greet\n", "serves greet\n  retries: 1;\n"),
+    );
+    score()
+        .args(["check", colon.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "help: drop the `:` and the `;`: a setting is its name, a space and its value, e.g. `retries 1`",
+        ));
+}

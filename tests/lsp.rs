@@ -639,3 +639,70 @@ fn neovim_headless() {
         output.status
     );
 }
+
+#[test]
+fn an_unused_import_is_warned_and_removed_by_a_quick_fix() {
+    let dir = fixture();
+    let mut client = Client::start(dir.path());
+    // `shell` is not used, nor is the module `std.types`.
+    let text = MAIN.replace(
+        "use std.checks.{cargo_test}",
+        "use std.checks.{cargo_test, shell}\nuse std.types",
+    );
+    let uri = client.open("unused.score", &text);
+    let diagnostics = client.diagnostics(&uri);
+    let unused: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "W0106")
+        .collect();
+    assert_eq!(unused.len(), 2, "{diagnostics:?}");
+    // Shown faded, as unused code is (DiagnosticTag::Unnecessary = 1).
+    assert!(unused.iter().all(|d| d["tags"] == json!([1])), "{unused:?}");
+    assert!(
+        diagnostics.iter().all(|d| d["severity"] != 1),
+        "{diagnostics:?}"
+    );
+    let mut fix = |d: &Value| {
+        let actions = client.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": d["range"], "context": {"diagnostics": []}}),
+        );
+        let action = actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["title"] == "Remove the unused import")
+            .unwrap_or_else(|| panic!("{actions}"))
+            .clone();
+        action["edit"]["changes"][&uri][0].clone()
+    };
+    let shell = unused
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("`shell` is imported but never used")
+        })
+        .unwrap();
+    let module = unused
+        .iter()
+        .find(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("the module `std.types` is imported but never used")
+        })
+        .unwrap();
+    let (shell_edit, module_edit) = (fix(shell), fix(module));
+    // The module's line goes first (it is below), then the name.
+    let fixed = apply(&apply(&text, &module_edit), &shell_edit);
+    assert_eq!(fixed, MAIN);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]}),
+    );
+    let after = client.diagnostics(&uri);
+    assert!(after.iter().all(|d| d["code"] != "W0106"), "{after:?}");
+    client.shutdown();
+}

@@ -712,6 +712,25 @@ fn ctrl_c_cancels_in_flight_work_and_resume_continues() {
         "cancel took too long"
     );
     assert_eq!(status.code(), Some(130));
+    // The hints name the real file and run, ready to copy.
+    let read = |pipe: Option<&mut dyn std::io::Read>| {
+        let mut text = String::new();
+        pipe.unwrap().read_to_string(&mut text).unwrap();
+        text
+    };
+    let stderr = read(child.stderr.as_mut().map(|p| p as &mut dyn std::io::Read));
+    let stdout = read(child.stdout.as_mut().map(|p| p as &mut dyn std::io::Read));
+    let id = latest_run(dir.path());
+    assert!(
+        stderr.contains(&format!(
+            "Cancelling: stopping the tasks in flight (run `score run s.score --resume {id}` to continue)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("Continue with `score run s.score --resume {id}`")),
+        "{stdout}"
+    );
     let records = journal(dir.path());
     let cancelled = events(&records, "run_cancelled");
     assert_eq!(cancelled.len(), 1);

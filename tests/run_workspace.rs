@@ -110,10 +110,14 @@ fn writes_outside_owns_are_rolled_back_and_fed_back() {
          part api by tool {\n  serves i\n  owns \"api/**\"\n  retries 1\n}\n",
     );
     git_init(dir.path());
+    // The retry line names what was undone, not only that something was.
     score(dir.path())
         .args(["run", "s.score"])
         .assert()
-        .success();
+        .success()
+        .stderr(predicate::str::contains(
+            "those changes were undone: `README.md` was modified; `stray.txt` was added",
+        ));
     let records = journal(dir.path());
     let failed: Vec<&Value> = records
         .iter()
@@ -493,16 +497,18 @@ fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
     let text = String::from_utf8_lossy(&out);
     assert!(text.contains("would remove"), "{text}");
     assert!(
-        text.contains(&format!("kept 1 branch not merged into HEAD: {branch}")),
+        text.contains(&format!("keeping 1 branch not merged into HEAD: {branch}")),
         "{text}"
     );
     assert!(!files_below(sandboxes.path()).is_empty());
+    assert!(text.contains("nothing was"), "{text}");
     // Without --force the unmerged result stays.
     score_in(&["clean", "--branches"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("removed "))
-        .stdout(predicate::str::contains("--force"));
+        .stdout(predicate::str::contains("removing "))
+        .stdout(predicate::str::contains("--force"))
+        .stdout(predicate::str::contains("\nremoved "));
     assert!(files_below(sandboxes.path()).is_empty());
     assert_eq!(
         git(dir.path(), &["branch", "--list", &branch]).trim(),
@@ -513,11 +519,242 @@ fn clean_lists_what_it_removes_and_keeps_unmerged_branches_without_force() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
-            "removed branch {branch} (NOT merged: its work is lost)"
+            "removing branch {branch} (NOT merged: its work is lost)"
         )));
     assert_eq!(git(dir.path(), &["branch", "--list", &branch]), "");
     score_in(&["clean"])
         .assert()
         .success()
         .stdout(predicate::str::contains("nothing to remove"));
+}
+
+/// A command agent that leaves a mark in `marks` (outside the repository;
+/// its `writes` allow it) when it starts, then writes its part's file.
+const MARKER: &str = "#!/bin/sh\ntouch \"$1/$SCORE_TASK\"\nmkdir -p api\necho \"written by $SCORE_TASK\" > api/out.txt\n";
+
+/// One part played by the marking agent; the intent lives in a module the
+/// score imports (`goals.score`), so that the score has two files.
+fn marking_score(dir: &Path, marks: &Path) {
+    write(dir, "mark.sh", MARKER);
+    write(
+        dir,
+        "goals.score",
+        "intent i \"A file gets written\" {\n  accept \"api/out.txt exists\"\n}\n",
+    );
+    let marks = marks.display();
+    write(
+        dir,
+        "s.score",
+        &format!(
+            "use goals.{{i}}\n\nscore m {{}}\n\nagent tool: command {{\n  run [\"sh\", \"mark.sh\", \"{marks}\"]\n  writes [\"{marks}\"]\n  tier complex\n}}\n\n\
+             part api by tool {{\n  serves i\n  owns \"api/**\"\n}}\n"
+        ),
+    );
+}
+
+#[test]
+fn merge_on_a_dirty_tree_is_refused_before_any_agent_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    marking_score(dir.path(), marks.path());
+    write(dir.path(), "README.md", "the user's readme\n");
+    git_init(dir.path());
+    write(dir.path(), "README.md", "an edit not committed\n");
+    for args in [
+        &["run", "s.score", "--merge", "--allow-dirty"][..],
+        &["run", "s.score", "--merge"][..],
+    ] {
+        score(dir.path())
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("uncommitted changes (README.md)"))
+            .stderr(predicate::str::contains("nothing was run"));
+    }
+    // No agent started, no run was opened, no branch was made.
+    assert!(files_below(marks.path()).is_empty());
+    assert!(try_journal(dir.path()).is_none());
+    assert_eq!(git(dir.path(), &["branch", "--list", "score/*"]), "");
+    // The same run on a clean tree plays and merges: the agent does leave
+    // its mark when it runs.
+    git(dir.path(), &["checkout", "-q", "--", "README.md"]);
+    score(dir.path())
+        .args(["run", "s.score", "--merge"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Merged:"));
+    assert!(marks.path().join("api").is_file());
+    assert!(dir.path().join("api/out.txt").is_file());
+}
+
+#[test]
+fn edits_to_the_score_are_played_and_journaled_not_a_dirty_tree() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    marking_score(dir.path(), marks.path());
+    git_init(dir.path());
+    // Edit the score and the module it imports, and add a module in a new
+    // directory; commit nothing.
+    let text = std::fs::read_to_string(dir.path().join("s.score")).unwrap();
+    let edited = text
+        .replace("tier complex", "tier complex\n  concurrency 2")
+        .replace("use goals.{i}", "use goals.{i}\nuse lib.extra.{extra}")
+        .replace("serves i", "serves i, extra");
+    write(dir.path(), "s.score", &edited);
+    write(
+        dir.path(),
+        "lib/extra.score",
+        "intent extra \"The file says who wrote it\" {\n  accept \"it names the part\"\n}\n",
+    );
+    let goals = "// the goal, reworded\nintent i \"The file gets written\" {\n  accept \"api/out.txt exists\"\n}\n";
+    write(dir.path(), "goals.score", goals);
+    score(dir.path())
+        .args(["run", "s.score", "--merge"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "playing the uncommitted edits of goals.score, lib/extra.score, s.score",
+        ))
+        .stdout(predicate::str::contains("Merged:"));
+    let records = journal(dir.path());
+    let started = events(&records, "run_started")[0];
+    let sha = |text: &str| {
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(started["sources"]["s.score"], sha(&edited), "{started}");
+    assert_eq!(started["sources"]["goals.score"], sha(goals), "{started}");
+    assert_eq!(
+        started["edited"],
+        serde_json::json!(["goals.score", "lib/extra.score", "s.score"]),
+        "{started}"
+    );
+    // The work was merged; the edits are still the user's, uncommitted.
+    assert!(dir.path().join("api/out.txt").is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("s.score")).unwrap(),
+        edited
+    );
+    assert_eq!(
+        git(dir.path(), &["status", "--porcelain"]),
+        "M goals.score\n M s.score\n?? lib/"
+    );
+    // Any other uncommitted change still needs `--allow-dirty`.
+    write(dir.path(), "notes.txt", "uncommitted\n");
+    score(dir.path())
+        .args(["run", "s.score", "--fresh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("notes.txt"))
+        .stderr(predicate::str::contains("--allow-dirty"));
+}
+
+#[test]
+fn a_merge_refused_at_the_end_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let marks = tempfile::tempdir().unwrap();
+    marking_score(dir.path(), marks.path());
+    let text = std::fs::read_to_string(dir.path().join("s.score")).unwrap();
+    write(
+        dir.path(),
+        "s.score",
+        &text.replace(
+            "owns \"api/**\"\n",
+            "owns \"api/**\"\n  approve \"the lead\"\n",
+        ),
+    );
+    git_init(dir.path());
+    // The run pauses for the approval; meanwhile the user commits a
+    // different `api/out.txt` on the branch the run will merge into.
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("score approve"));
+    let id = latest_run(dir.path());
+    write(dir.path(), "api/out.txt", "the user's own\n");
+    git(dir.path(), &["add", "api/out.txt"]);
+    git(dir.path(), &["commit", "-q", "-m", "mine"]);
+    let head = git(dir.path(), &["rev-parse", "HEAD"]);
+    score(dir.path())
+        .args(["approve", &id, "api"])
+        .assert()
+        .success();
+    score(dir.path())
+        .args(["run", "s.score", "--resume", &id, "--merge"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("Not merged:"))
+        .stdout(predicate::str::contains(
+            "conflicts with the checked-out branch in api/out.txt",
+        ));
+    // Nothing of the user's was touched; the work is on the run's branch.
+    assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head);
+    assert_eq!(
+        git(dir.path(), &["show", &format!("score/{id}:api/out.txt")]),
+        "written by api"
+    );
+}
+
+#[test]
+fn a_part_without_reads_is_told_it_may_read_the_repository_and_its_upstream_files() {
+    let dir = tempfile::tempdir().unwrap();
+    // `cli` uses `model`'s file: its prompt must say it may read it (and
+    // where it is), and its sandbox must let it.
+    write(
+        dir.path(),
+        "model.sh",
+        "#!/bin/sh\nmkdir -p model\necho 'struct Link' > model/lib.txt\n",
+    );
+    write(
+        dir.path(),
+        "cli.sh",
+        "#!/bin/sh\nset -e\ngrep -q 'You may read: the whole repository.' \"$1\"\n\
+         grep -q 'read their files to use their work: `model/\\*\\*` (part `model`)' \"$1\"\n\
+         mkdir -p cli\n{ echo 'uses:'; cat model/lib.txt; } > cli/main.txt\n",
+    );
+    write(
+        dir.path(),
+        "s.score",
+        "score s {}\n\nintent i \"A CLI\" {\n  accept \"it uses the model\"\n}\n\n\
+         agent m: command {\n  run [\"sh\", \"model.sh\"]\n  tier complex\n}\n\n\
+         agent c: command {\n  run [\"sh\", \"cli.sh\", \"{prompt_file}\"]\n  tier complex\n}\n\n\
+         part model by m {\n  serves i\n  owns \"model/**\"\n}\n\n\
+         part cli by c {\n  serves i\n  owns \"cli/**\"\n}\n\n\
+         sequence {\n  model -> cli\n}\n",
+    );
+    git_init(dir.path());
+    score(dir.path())
+        .args(["run", "s.score"])
+        .assert()
+        .success();
+    let branch = format!("score/{}", latest_run(dir.path()));
+    assert_eq!(
+        git(dir.path(), &["show", &format!("{branch}:cli/main.txt")]),
+        "uses:\nstruct Link"
+    );
+    // The first part builds on nothing: no such line in its prompt.
+    let out = score(dir.path())
+        .args(["build", "s.score"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let plan: Value = serde_json::from_slice(&out).unwrap();
+    let model = plan["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "model")
+        .unwrap();
+    let prompt = model["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("You may read: the whole repository."),
+        "{prompt}"
+    );
+    assert!(!prompt.contains("builds on"), "{prompt}");
 }

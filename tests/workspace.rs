@@ -986,6 +986,34 @@ fn merge_into_current_fast_forwards_or_merges_and_refuses_dirty_trees() {
 }
 
 #[test]
+fn edits_of_the_score_s_own_files_do_not_refuse_a_merge() {
+    let dir = standard_repo();
+    let root = dir.path();
+    let repo = dir.open();
+    let branch = repo.create_integration_branch("r").unwrap();
+    let wt = repo.checkout("r", "api").unwrap();
+    write(wt.path(), "src/api/x.rs", "x\n");
+    let c = wt.commit("api").unwrap().unwrap();
+    repo.merge(&branch, &c, "merge api").unwrap();
+    // The README stands for the score: its edit is the user's, and stays.
+    write(root, "README.md", "local edit\n");
+    let own = ["README.md".to_string()];
+    assert_eq!(repo.merge_target(&branch, &own).unwrap(), "main");
+    assert!(matches!(
+        repo.merge_target(&branch, &[]),
+        Err(WorkspaceError::DirtyMergeTarget { .. })
+    ));
+    let outcome = repo.merge_into_current_except(&branch, "m", &own).unwrap();
+    assert!(
+        matches!(outcome, MergeOutcome::Merged { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(read(root, "src/api/x.rs").unwrap(), "x\n");
+    assert_eq!(read(root, "README.md").unwrap(), "local edit\n");
+    assert_eq!(repo.dirty_paths().unwrap(), vec!["README.md".to_string()]);
+}
+
+#[test]
 fn merge_into_current_reports_a_conflict_without_touching_the_checkout() {
     let dir = standard_repo();
     let root = dir.path();

@@ -17,6 +17,8 @@
 //!    reachability, then the boundary proof (E0401–W0404, in `boundaries`).
 //! 5. `agents`: each part's agent (E0503) and tier (E0501).
 //! 6. `coverage`: intents and parts that serve nothing (W0601–W0603).
+//! 7. `resolve` again, once every reference is known: imports nothing
+//!    uses (W0106).
 //!
 //! One mistake yields one diagnostic: a name that did not resolve is
 //! "poisoned" (the reference is dropped silently downstream), so an unknown
@@ -252,6 +254,7 @@ pub(crate) fn check_input(input: &Input<'_>) -> Checked {
     cx.model.reachability = reachability;
     agents::agents(&mut cx);
     coverage::coverage(&mut cx);
+    resolve::unused_imports(&mut cx);
     finish(cx)
 }
 
@@ -398,6 +401,7 @@ mod tests {
         Code::E0102,
         Code::E0104,
         Code::E0105,
+        Code::W0106,
         Code::E0201,
         Code::E0202,
         Code::E0203,

@@ -475,6 +475,106 @@ fn imports(cx: &mut Ctx<'_>) {
     }
 }
 
+/// W0106: an import that nothing in its file refers to. Run last, when
+/// every reference of every phase is known; a file with an error is left
+/// alone (a declaration that failed may be where the import is used).
+pub(crate) fn unused_imports(cx: &mut Ctx<'_>) {
+    let input = cx.input;
+    let erroneous: HashSet<FileId> = cx
+        .diags
+        .iter()
+        .chain(input.load_diagnostics)
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.primary_span().map(|s| s.file))
+        .collect();
+    // Each file's `use` spans (a file has few; a program may have many).
+    let mut uses: HashMap<FileId, Vec<Span>> = HashMap::new();
+    for import in &input.imports {
+        uses.entry(import.decl.span.file)
+            .or_default()
+            .push(import.decl.span);
+    }
+    let inside_use = |span: Span| {
+        uses.get(&span.file).is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|u| u.start <= span.start && span.end <= u.end)
+        })
+    };
+    // Which symbols each file refers to, outside its `use` lines.
+    let used: HashSet<(FileId, SymbolId)> = cx
+        .refs
+        .iter()
+        .filter(|r| !inside_use(r.span))
+        .map(|r| (r.span.file, r.target))
+        .collect();
+    let mut found = Vec::new();
+    for import in &input.imports {
+        if erroneous.contains(&import.from) {
+            continue;
+        }
+        let Some(module) = import.module else {
+            continue;
+        };
+        let remove = "remove this `use`";
+        match &import.kind {
+            ImportViewKind::Module { alias } => {
+                let Some(&symbol) = cx.module_symbols.get(&module) else {
+                    continue;
+                };
+                if !used.contains(&(import.from, symbol)) {
+                    let dotted = import.decl.path.dotted();
+                    found.push(
+                        Diagnostic::new(
+                            Code::W0106,
+                            format!("the module `{dotted}` is imported but never used"),
+                        )
+                        .primary(import.decl.path.span, "never used")
+                        .note(format!(
+                            "its items would be written `{}.NAME` in this file",
+                            alias.name
+                        ))
+                        .help(remove),
+                    );
+                }
+            }
+            ImportViewKind::Items(names) => {
+                let unused: Vec<&Ident> = names
+                    .iter()
+                    .filter(|name| {
+                        let Some(entry) = cx.scopes[import.from.index()].names.get(&name.name)
+                        else {
+                            return false;
+                        };
+                        // Only the import that holds the name (not a
+                        // duplicate, E0102), and only one that resolved.
+                        let Some(target) = entry.target.filter(|_| entry.span == name.span) else {
+                            return false;
+                        };
+                        !used.contains(&(import.from, cx.decl(target).symbol))
+                    })
+                    .collect();
+                let all = unused.len() == names.len();
+                for name in unused {
+                    found.push(
+                        Diagnostic::new(
+                            Code::W0106,
+                            format!("`{}` is imported but never used", name.name),
+                        )
+                        .primary(name.span, "never used")
+                        .help(if all && names.len() == 1 {
+                            remove.to_string()
+                        } else {
+                            format!("remove `{}` from this `use`", name.name)
+                        }),
+                    );
+                }
+            }
+        }
+    }
+    cx.diags.extend(found);
+}
+
 fn missing_import(cx: &Ctx<'_>, module: FileId, dotted: &str, name: &Ident) -> Diagnostic {
     let scope = &cx.scopes[module.index()];
     let mut diag = Diagnostic::new(
@@ -1051,6 +1151,67 @@ mod tests {
         let d = typo.single(Code::E0101);
         assert_eq!(d.message, "module `types` has no type `Mony`");
         assert_eq!(d.help.as_deref(), Some("did you mean `types.Money`?"));
+    }
+
+    #[test]
+    fn imports_nothing_uses_are_warned() {
+        let types =
+            "/// Money.\ntype Money { cents: Int }\n/// A price.\ntype Price { cents: Int }\n";
+        // `Price` and the module `std.types` are never used; `Money` is.
+        let main = base_with(
+            "contract Storage {",
+            "use billing.types.{Money, Price}\nuse std.types\ncontract Storage {",
+        )
+        .replace("input link_type: Text", "input link_type: Money")
+        .replace("output link_type: Text", "output link_type: Money");
+        let outcome = check_files(&[("main", &main), ("billing.types", types)]);
+        let warnings: Vec<(&str, Option<&str>)> = outcome
+            .checked
+            .diagnostics
+            .iter()
+            .map(|d| {
+                assert_eq!(d.code, Code::W0106, "{d:?}");
+                (d.message.as_str(), d.help.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            warnings,
+            vec![
+                (
+                    "`Price` is imported but never used",
+                    Some("remove `Price` from this `use`")
+                ),
+                (
+                    "the module `std.types` is imported but never used",
+                    Some("remove this `use`")
+                ),
+            ]
+        );
+        // Used through the module: no warning; an item imported by its path
+        // and used: none either.
+        let main = base_with(
+            "contract Storage {",
+            "use billing.types\nuse std.agents.claude_code\ncontract Storage {",
+        )
+        .replace("input link_type: Text", "input link_type: types.Money")
+        .replace("output link_type: Text", "output link_type: types.Money")
+        .replace("default_agent coder", "default_agent claude_code");
+        check_files(&[("main", &main), ("billing.types", types)]).assert_clean();
+        // A file with an error gets no such warning.
+        let broken = base_with("contract Storage {", "use std.types\ncontract Storage {").replace(
+            "serves shorten\n  complexity",
+            "serves shortn\n  complexity",
+        );
+        let outcome = check_files(&[("main", &broken)]);
+        assert!(
+            outcome
+                .checked
+                .diagnostics
+                .iter()
+                .all(|d| d.code != Code::W0106),
+            "{:?}",
+            outcome.checked.diagnostics
+        );
     }
 
     #[test]

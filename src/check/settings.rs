@@ -908,6 +908,13 @@ fn unknown_setting(target: &Target<'_>, specs: &[SettingSpec], setting: &Setting
         }
     }
     diag = diag.primary(setting.name.span, "unknown setting");
+    if target.kind == DeclKind::Part
+        && let Some(help) = order_hint(name, &target.name.name, &setting.values)
+    {
+        return diag
+            .note("the order of parts is not a setting of a part: `sequence` blocks declare it")
+            .help(help);
+    }
     if let Some(close) = suggest::best_match(name, specs.iter().map(|s| s.name)) {
         return diag.help(format!("did you mean `{close}`?"));
     }
@@ -929,6 +936,58 @@ fn unknown_setting(target: &Target<'_>, specs: &[SettingSpec], setting: &Setting
     }
     let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
     diag.help(format!("{what} accept {}", suggest::list(&known, 20)))
+}
+
+/// Settings other languages (Make, CI files, task runners) order work
+/// with, where this language has `sequence`: those naming the parts that
+/// run first, and those naming the parts that run after.
+const ORDER_FIRST: &[&str] = &[
+    "needs",
+    "need",
+    "depends_on",
+    "depends",
+    "dependencies",
+    "after",
+    "requires",
+    "require",
+    "waits_for",
+    "wait_for",
+    "runs_after",
+    "run_after",
+];
+const ORDER_THEN: &[&str] = &["before", "runs_before", "run_before", "then", "next"];
+
+/// For `needs cli` in part `app`: how this language says it,
+/// `sequence { cli -> app }`. `None` for a setting that is no such word.
+fn order_hint(name: &str, part: &str, values: &[Value]) -> Option<String> {
+    let first = ORDER_FIRST.contains(&name);
+    if !first && !ORDER_THEN.contains(&name) {
+        return None;
+    }
+    let mut others: Vec<String> = Vec::new();
+    for value in values {
+        match value {
+            Value::Path(path) => others.push(path.dotted()),
+            Value::List(items, _) => others.extend(items.iter().filter_map(|v| match v {
+                Value::Path(path) => Some(path.dotted()),
+                _ => None,
+            })),
+            _ => {}
+        }
+    }
+    let others = match others.as_slice() {
+        [] => "OTHER".to_string(),
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    let chain = if first {
+        format!("{others} -> {part}")
+    } else {
+        format!("{part} -> {others}")
+    };
+    Some(format!(
+        "remove `{name}` from the part and, after the part, write `sequence {{ {chain} }}`"
+    ))
 }
 
 fn check_values<'a>(
@@ -1269,6 +1328,39 @@ mod check_tests {
         let d = outcome.single(Code::E0104);
         assert_eq!(d.message, "unknown setting `brif` for parts");
         assert_eq!(d.help.as_deref(), Some("did you mean `brief`?"));
+    }
+
+    #[test]
+    fn order_written_as_a_setting_points_to_sequence() {
+        for (setting, help) in [
+            (
+                "needs model",
+                "remove `needs` from the part and, after the part, write `sequence { model -> store }`",
+            ),
+            (
+                "depends_on model",
+                "remove `depends_on` from the part and, after the part, write `sequence { model -> store }`",
+            ),
+            (
+                "after [model, api]",
+                "remove `after` from the part and, after the part, write `sequence { [model, api] -> store }`",
+            ),
+            (
+                "before docs",
+                "remove `before` from the part and, after the part, write `sequence { store -> docs }`",
+            ),
+        ] {
+            let outcome = check_one(&base_with(
+                "  input link_type = model.link_type\n",
+                &format!("  input link_type = model.link_type\n  {setting}\n"),
+            ));
+            let d = outcome.single(Code::E0104);
+            assert_eq!(d.help.as_deref(), Some(help), "{setting}");
+            assert_eq!(
+                d.notes,
+                vec!["the order of parts is not a setting of a part: `sequence` blocks declare it"]
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub enum Code {
     E0103,
     E0104,
     E0105,
+    W0106,
     E0201,
     E0202,
     E0203,
@@ -55,6 +56,7 @@ impl Code {
             Code::E0103 => "E0103",
             Code::E0104 => "E0104",
             Code::E0105 => "E0105",
+            Code::W0106 => "W0106",
             Code::E0201 => "E0201",
             Code::E0202 => "E0202",
             Code::E0203 => "E0203",
@@ -126,6 +128,7 @@ registry! {
     E0103, Error, "unresolved import", "E0103.md";
     E0104, Error, "unknown setting", "E0104.md";
     E0105, Error, "missing required setting", "E0105.md";
+    W0106, Warning, "import never used", "W0106.md";
     E0201, Error, "type mismatch in a binding", "E0201.md";
     E0202, Error, "input never bound", "E0202.md";
     E0203, Error, "binding to an output the source does not produce", "E0203.md";

@@ -392,6 +392,8 @@ async fn rounds(prepared: Prepared, on_round: &(dyn Fn(&Round) + Sync)) -> Resul
         tasks: 1,
         pid: std::process::id(),
         checkouts: None,
+        sources: [(spec_name.clone(), spec_hash.clone())].into(),
+        edited: Vec::new(),
     })?;
 
     let started = Instant::now();

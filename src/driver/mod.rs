@@ -236,6 +236,20 @@ impl CheckReport {
             .collect()
     }
 
+    /// How many programs fail the check: those with an error (or, denied,
+    /// a warning) anywhere in them, their imports included (a problem of a
+    /// module two programs share is shown once but fails both).
+    pub fn failing(&self, deny_warnings: bool) -> usize {
+        self.programs
+            .iter()
+            .filter(|(program, _)| {
+                program.diagnostics().iter().any(|d| {
+                    d.is_error() || (deny_warnings && d.severity == diagnostics::Severity::Warning)
+                })
+            })
+            .count()
+    }
+
     /// The closing line of the human output.
     pub fn summary(&self, deny_warnings: bool) -> String {
         let what = match self.programs.as_slice() {
@@ -243,6 +257,12 @@ impl CheckReport {
             programs => format!("{} files", programs.len()),
         };
         if self.failed(deny_warnings) {
+            let failing = self.failing(deny_warnings);
+            let what = match self.programs.len() {
+                1 => what,
+                n if failing == n => what,
+                n => format!("{failing} of {n} files"),
+            };
             format!("error: {what} failed the check: {}", self.tally)
         } else {
             format!("checked {what}: {}", self.tally)
@@ -300,15 +320,50 @@ mod tests {
             .iter()
             .map(|(_, fresh)| fresh.iter().map(|d| d.code.to_string()).collect())
             .collect();
-        // W0602: the part serves no intent.
-        assert_eq!(codes, [vec!["W0602".to_string(), "E0101".into()], vec![]]);
-        assert_eq!((report.tally.errors, report.tally.warnings), (1, 1));
+        // W0602: the part serves no intent; W0106: neither `a` nor `b`
+        // uses what it imports (each file's own warning).
+        assert_eq!(
+            codes,
+            [
+                vec!["W0106".to_string(), "W0602".into(), "E0101".into()],
+                vec!["W0106".into()]
+            ]
+        );
+        assert_eq!((report.tally.errors, report.tally.warnings), (1, 3));
         assert!(report.failed(false));
+        // Both programs hold the module's error: both fail.
         let summary = report.summary(false);
         assert_eq!(
             summary,
-            "error: 2 files failed the check: 1 error and 1 warning"
+            "error: 2 files failed the check: 1 error and 3 warnings"
         );
-        assert_eq!(report.json().lines().count(), 2);
+        assert_eq!(report.json().lines().count(), 4);
+    }
+
+    #[test]
+    fn the_summary_counts_the_files_that_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        let clean = "use std.agents.{mock}\n\nscore s {\n  default_agent mock\n}\n\n\
+                     intent i \"x\" {\n  accept \"y\"\n}\n\npart p {\n  serves i\n}\n";
+        write("a.score", clean);
+        write("b.score", &clean.replace("serves i", "serves nothing"));
+        write(
+            "c.score",
+            &clean.replace("serves i", "serves nada\n  retries -1"),
+        );
+        write("d.score", &clean.replace("accept \"y\"\n", ""));
+        let report = check(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(report.programs.len(), 4);
+        assert_eq!((report.tally.errors, report.tally.warnings), (3, 1));
+        assert_eq!(
+            report.summary(false),
+            "error: 2 of 4 files failed the check: 3 errors and 1 warning"
+        );
+        // Warnings denied, `d` (a warning only) fails too.
+        assert_eq!(
+            report.summary(true),
+            "error: 3 of 4 files failed the check: 3 errors and 1 warning"
+        );
     }
 }

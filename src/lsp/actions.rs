@@ -3,7 +3,9 @@
 //! - apply a did-you-mean (`did you mean `x`?` in a diagnostic's help);
 //! - W0603: add an `accept` criterion to an intent;
 //! - E0202: bind a never-bound input to an output of that name, or to a
-//!   score input of that name.
+//!   score input of that name;
+//! - W0106: remove an unused import (the name from its braces, or the
+//!   whole `use` line).
 
 use std::collections::HashMap;
 
@@ -91,6 +93,11 @@ fn fixes(a: &Analysis, d: &Diagnostic, primary: Span) -> Vec<(String, Vec<TextEd
             }
         }
         Code::E0202 => out.extend(bind_input(a, d, primary)),
+        Code::W0106 => {
+            if let Some(edit) = remove_import(a, primary) {
+                out.push(("Remove the unused import".into(), vec![edit]));
+            }
+        }
         _ => {}
     }
     out
@@ -113,6 +120,37 @@ fn append_setting(a: &Analysis, body: &Body, line: &str) -> TextEdit {
         }
         None => TextEdit::new(a.range(body.span), format!("{{\n  {line}\n}}")),
     }
+}
+
+/// W0106 at `primary`: one name of several in `use a.{x, y}` goes with
+/// its comma; a sole name, or a module import, takes its `use` line.
+fn remove_import(a: &Analysis, primary: Span) -> Option<TextEdit> {
+    let text = a.root_text();
+    let ast = a.program.files.get(a.root.index())?;
+    let decl = ast.items.iter().find_map(|item| match item {
+        Item::Use(u) if u.span.contains(primary.start as usize) => Some(u),
+        _ => None,
+    })?;
+    let at = |start: usize, end: usize| a.range(Span::new(a.root, start, end));
+    if let Some(items) = decl.items.as_ref().filter(|items| items.len() > 1) {
+        let i = items.iter().position(|n| n.span == primary)?;
+        // `x, ` before a later name; `, y` after an earlier one.
+        let (start, end) = match items.get(i + 1) {
+            Some(next) => (items[i].span.start, next.span.start),
+            None => (items[i - 1].span.end, items[i].span.end),
+        };
+        return Some(TextEdit::new(
+            at(start as usize, end as usize),
+            String::new(),
+        ));
+    }
+    let start = text[..decl.span.start as usize]
+        .rfind('\n')
+        .map_or(0, |n| n + 1);
+    let end = text[decl.span.end as usize..]
+        .find('\n')
+        .map_or(text.len(), |n| decl.span.end as usize + n + 1);
+    Some(TextEdit::new(at(start, end), String::new()))
 }
 
 const ACCEPT: &str = "accept \"describe how to tell that this intent is met\"";

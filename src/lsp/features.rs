@@ -68,7 +68,9 @@ fn to_lsp(a: &Analysis, d: &Diagnostic) -> lsp_types::Diagnostic {
         source: Some("score".into()),
         message,
         related_information: (!related.is_empty()).then_some(related),
-        tags: None,
+        // An unused import is shown faded, as editors show dead code.
+        tags: (d.code == crate::diagnostics::Code::W0106)
+            .then(|| vec![lsp_types::DiagnosticTag::UNNECESSARY]),
         data: Some(json!({
             "title": d.code.title(),
             "help": d.help,

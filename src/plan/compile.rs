@@ -396,7 +396,21 @@ impl<'m> Compiler<'m> {
         }
         let critical_path = sched.critical_path(&tasks);
         tasks.sort_by(|a, b| (a.wave, &a.id).cmp(&(b.wave, &b.id)));
-        let prompts = super::par_map(&tasks, |t| prompt::render(template, &score, t));
+        let owns: BTreeMap<&str, &[String]> = tasks
+            .iter()
+            .map(|t| (t.id.as_str(), t.owns.as_slice()))
+            .collect();
+        let prompts = super::par_map(&tasks, |t| {
+            let upstream: Vec<prompt::Upstream<'_>> = t
+                .depends_on
+                .iter()
+                .filter_map(|d| {
+                    owns.get(d.as_str())
+                        .map(|&owns| prompt::Upstream { id: d, owns })
+                })
+                .collect();
+            prompt::render(template, &score, t, &upstream)
+        });
         for (t, p) in tasks.iter_mut().zip(prompts) {
             t.prompt = p;
         }

@@ -383,10 +383,19 @@ pub struct Sections {
     values: Vec<String>,
 }
 
+/// A part another builds on (one of its `depends_on`), and the paths it
+/// may write: where the work the dependant needs is.
+#[derive(Clone, Copy, Debug)]
+pub struct Upstream<'a> {
+    pub id: &'a str,
+    pub owns: &'a [String],
+}
+
 impl Sections {
-    /// Renders every section for `task`. Sections never end with a line
-    /// break; an empty one is `""`.
-    pub fn for_task(score: &ScoreInfo, task: &Task) -> Sections {
+    /// Renders every section for `task`, whose `depends_on` are
+    /// `upstream` (in that order; those that write no file may be left
+    /// out). Sections never end with a line break; an empty one is `""`.
+    pub fn for_task(score: &ScoreInfo, task: &Task, upstream: &[Upstream<'_>]) -> Sections {
         let values = SECTIONS
             .iter()
             .map(|name| match *name {
@@ -398,7 +407,7 @@ impl Sections {
                 "doc" => task.doc.clone().unwrap_or_default().trim_end().to_string(),
                 "intents" => intents(task),
                 "contracts" => contracts(task),
-                "boundaries" => boundaries(task),
+                "boundaries" => boundaries(task, upstream),
                 "inputs" => inputs(task),
                 "outputs" => outputs(task),
                 "checks" => checks(task),
@@ -415,9 +424,15 @@ impl Sections {
     }
 }
 
-/// Renders the prompt of `task` with `template`.
-pub fn render(template: &Template, score: &ScoreInfo, task: &Task) -> String {
-    template.render(&Sections::for_task(score, task))
+/// Renders the prompt of `task` with `template`; `upstream` as for
+/// [`Sections::for_task`].
+pub fn render(
+    template: &Template,
+    score: &ScoreInfo,
+    task: &Task,
+    upstream: &[Upstream<'_>],
+) -> String {
+    template.render(&Sections::for_task(score, task, upstream))
 }
 
 fn code_list(items: &[String]) -> String {
@@ -479,20 +494,41 @@ fn contracts(task: &Task) -> String {
     out.join("\n\n")
 }
 
-fn boundaries(task: &Task) -> String {
+/// What the part may write and read. Without `reads` it may read the
+/// whole repository (its checkout holds all of it, and the sandbox confines
+/// reads only by the agent's `reads`); `reads` narrows that to those paths,
+/// the files of the parts it builds on and its own. The parts it builds on
+/// are named with what they own: the work it must use is there.
+fn boundaries(task: &Task, upstream: &[Upstream<'_>]) -> String {
     let write = if task.owns.is_empty() {
         "You may write: nothing. This part changes no file; it only returns values.".to_string()
     } else {
         format!("You may write: {}.", code_list(&task.owns))
     };
-    let read = match (task.reads.is_empty(), task.owns.is_empty()) {
-        (false, _) => format!(
-            "You may read: {}, and what you may write.",
-            code_list(&task.reads)
-        ),
-        (true, false) => "You may read: what you may write.".to_string(),
-        (true, true) => "You may read: your inputs below.".to_string(),
+    let upstream: Vec<&Upstream<'_>> = upstream.iter().filter(|u| !u.owns.is_empty()).collect();
+    let mut read = if task.reads.is_empty() {
+        "You may read: the whole repository.".to_string()
+    } else {
+        let mut what = vec![code_list(&task.reads)];
+        if !upstream.is_empty() {
+            what.push("the files of the parts this one builds on".to_string());
+        }
+        if !task.owns.is_empty() {
+            what.push("what you may write".to_string());
+        }
+        format!("You may read: {}.", join_and(&what))
     };
+    if !upstream.is_empty() {
+        let files: Vec<String> = upstream
+            .iter()
+            .map(|u| format!("{} (part `{}`)", code_list(u.owns), u.id))
+            .collect();
+        read.push_str(&format!(
+            "\nThis part builds on parts that finish before it starts; read their files to use \
+             their work: {}.",
+            files.join(", ")
+        ));
+    }
     let rest = if task.owns.is_empty() {
         "Do not change any file: changes are rejected."
     } else {
@@ -502,6 +538,15 @@ fn boundaries(task: &Task) -> String {
         "{write}\n{read}\n{rest}\n\nPaths are relative to the workspace (the root of the repository), \
          and `*` matches within one directory, `**` across directories."
     )
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn input_origin(input: &Input) -> String {
@@ -680,6 +725,54 @@ mod tests {
             let e = Template::parse(&nested(n)).unwrap_err();
             assert!(e.message.contains("nest more than 64 deep"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_part_without_reads_may_read_the_repository_and_is_told_its_upstream_files() {
+        use crate::plan::fixtures;
+        let mut task = fixtures::task("cli", &["model", "plan"], 1000);
+        task.owns = vec!["src/cli/**".into()];
+        let model_owns = vec!["src/model/**".into(), "src/lib.rs".into()];
+        let upstream = [
+            Upstream {
+                id: "model",
+                owns: &model_owns,
+            },
+            // A part that writes no file has nothing to read.
+            Upstream {
+                id: "plan",
+                owns: &[],
+            },
+        ];
+        let text = boundaries(&task, &upstream);
+        assert!(
+            text.contains("You may read: the whole repository.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "read their files to use their work: `src/model/**`, `src/lib.rs` (part `model`)."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("`plan`"), "{text}");
+        // `reads` narrows it: to those paths, the upstream files and the
+        // part's own.
+        task.reads = vec!["docs/**".into()];
+        let text = boundaries(&task, &upstream);
+        assert!(
+            text.contains(
+                "You may read: `docs/**`, the files of the parts this one builds on and what you \
+                 may write.\n"
+            ),
+            "{text}"
+        );
+        let text = boundaries(&task, &[]);
+        assert!(
+            text.contains("You may read: `docs/**` and what you may write.\n"),
+            "{text}"
+        );
+        assert!(!text.contains("builds on"), "{text}");
     }
 
     #[test]

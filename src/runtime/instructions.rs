@@ -63,7 +63,10 @@ pub fn contract(task: &Task, inputs: &BTreeMap<String, Value>) -> String {
             quoted(&task.owns)
         );
     }
-    if !task.reads.is_empty() {
+    // As the prompt says: without `reads`, the whole repository.
+    if task.reads.is_empty() {
+        out.push_str("- You may read the whole repository.\n");
+    } else {
         let _ = writeln!(out, "- You may read: {}.", quoted(&task.reads));
     }
     out.push_str("- Do not commit: the runtime commits your work once it is verified.\n");
@@ -338,6 +341,15 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected:?} in\n{text}");
         }
+        let unread = Task {
+            reads: Vec::new(),
+            ..task()
+        };
+        let text = contract(&unread, &inputs);
+        assert!(
+            text.contains("- You may read the whole repository.\n"),
+            "{text}"
+        );
     }
 
     #[test]

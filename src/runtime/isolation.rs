@@ -30,6 +30,99 @@ pub struct Isolation {
     pub integration: String,
     /// `--keep-worktrees`: leave each part's checkout where it is.
     pub keep_checkouts: bool,
+    /// The score's own files (the `.score` run and its imports) inside the
+    /// repository, repository-relative: their uncommitted edits are what
+    /// the run plays, not a dirty tree.
+    own: Vec<String>,
+}
+
+/// The score's own files (`files`: absolute paths) that are inside the
+/// repository at `top`, as git names them (repository-relative, `/`).
+fn own_paths(top: &Path, files: &[PathBuf]) -> Vec<String> {
+    let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+    files
+        .iter()
+        .filter_map(|f| {
+            let f = f.canonicalize().unwrap_or_else(|_| f.clone());
+            let rest = f.strip_prefix(&top).ok()?;
+            Some(rest.to_string_lossy().replace('\\', "/"))
+        })
+        .collect()
+}
+
+/// Whether the dirty path `dirty` (as `git status` lists it: a file, or
+/// `dir/` for a directory no file of which is tracked) is made of the
+/// score's own files only: a new module in a new directory is the score's
+/// edit, not a dirty tree.
+fn is_own(top: &Path, dirty: &str, own: &[String]) -> bool {
+    if own.iter().any(|o| o == dirty) {
+        return true;
+    }
+    if !dirty.ends_with('/') {
+        return false;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![top.join(dirty)];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            // Links are not followed: a link is a file of its own.
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(_) => files.push(entry.path()),
+                Err(_) => return false,
+            }
+        }
+    }
+    !files.is_empty()
+        && files.iter().all(|f| {
+            f.strip_prefix(top)
+                .is_ok_and(|rest| own.contains(&rest.to_string_lossy().replace('\\', "/")))
+        })
+}
+
+/// The score's own files, of those in `own`, that have uncommitted
+/// changes in the repository holding `workspace` (none outside one): what
+/// a run plays that no commit holds, said at its start.
+pub fn uncommitted_own_files(workspace: &Path, files: &[PathBuf]) -> Vec<String> {
+    let Ok((repo, _)) = open_containing(workspace) else {
+        return Vec::new();
+    };
+    let top = repo.root().to_path_buf();
+    let own = own_paths(&top, files);
+    let dirty = repo.dirty_paths().unwrap_or_default();
+    own.iter()
+        .filter(|o| {
+            dirty.iter().any(|d| {
+                *o == d || (d.ends_with('/') && o.starts_with(d.as_str()) && is_own(&top, d, &own))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// `--merge`, asked before anything runs: the branch to merge into must
+/// be checked out and its tracked files free of uncommitted changes (the
+/// score's own files excepted), or the run would play to its end and
+/// then not merge.
+pub fn check_merge_target(workspace: &Path, files: &[PathBuf]) -> Result<(), String> {
+    let (repo, _) = open_containing(workspace)?;
+    let own = own_paths(repo.root(), files);
+    repo.merge_target("score/RUN_ID", &own)
+        .map(|_| ())
+        .map_err(|e| match e {
+            WorkspaceError::DirtyMergeTarget { target, paths, .. } => format!(
+                "`--merge` would merge this run's work into `{target}`, but its working tree \
+                 has uncommitted changes ({}); nothing was run: commit or stash them \
+                 (`git stash`) and run again, or run without `--merge` and merge the run's \
+                 branch `score/RUN_ID` yourself",
+                paths.join(", ")
+            ),
+            WorkspaceError::DetachedHead { .. } => "`--merge` needs a branch to merge into, \
+                 but HEAD is detached; nothing was run: check out a branch (`git switch NAME`), \
+                 or run without `--merge`"
+                .to_string(),
+            other => other.to_string(),
+        })
 }
 
 /// Whether a task needs a checkout: it may write files (`owns`), its agent
@@ -93,14 +186,23 @@ impl Isolation {
     /// Opens the repository holding `workspace` for run `run_id`: refuses
     /// uncommitted changes in the workspace unless `allow_dirty`, and
     /// creates (or, resuming, keeps) the integration branch.
-    pub fn open(workspace: &Path, run_id: &str, allow_dirty: bool) -> Result<Isolation, String> {
+    /// The score's own files (`own_files`, absolute) may have uncommitted
+    /// edits: the run plays the score as it is now.
+    pub fn open(
+        workspace: &Path,
+        run_id: &str,
+        allow_dirty: bool,
+        own_files: &[PathBuf],
+    ) -> Result<Isolation, String> {
         let (repo, prefix) = open_containing(workspace)?;
+        let own = own_paths(repo.root(), own_files);
         if !allow_dirty {
             let dirty: Vec<String> = repo
                 .dirty_paths()
                 .map_err(|e| e.to_string())?
                 .into_iter()
                 .filter(|p| p.starts_with(&prefix))
+                .filter(|p| !is_own(repo.root(), p, &own))
                 // The runtime's own files, wherever the workspace is.
                 .filter(|p| !p.split('/').any(|c| c == workspace::SCORE_DIR))
                 .collect();
@@ -121,6 +223,7 @@ impl Isolation {
             run_id: run_id.to_string(),
             integration,
             keep_checkouts: false,
+            own,
         })
     }
 
@@ -274,7 +377,7 @@ impl Isolation {
         let message = format!("Merge the results of score run {}", self.run_id);
         match self
             .repo
-            .merge_into_current(&self.integration, &message)
+            .merge_into_current_except(&self.integration, &message, &self.own)
             .map_err(|e| e.to_string())?
         {
             MergeOutcome::Merged { commit } => Ok(format!(

@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -134,6 +135,15 @@ pub enum Event {
         /// the run uses them.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         checkouts: Option<String>,
+        /// The sha256 of each of the score's files the plan was built from
+        /// (the plan's `sources`): what this run played, committed or not.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        sources: BTreeMap<String, String>,
+        /// The score's own files that had uncommitted edits when the run
+        /// started (repository-relative): played as they were, and not a
+        /// dirty tree.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        edited: Vec<String>,
     },
     /// `--resume` picked this run up again.
     RunResumed {

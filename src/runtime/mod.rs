@@ -86,8 +86,13 @@ pub struct RunOptions {
     /// worktrees (no repository needed; boundaries are not enforced).
     pub in_place: bool,
     /// `--merge`: merge the integration branch into the checked-out branch
-    /// when every task succeeded.
+    /// when every task succeeded. Refused before anything runs when that
+    /// branch's tree has uncommitted changes.
     pub merge: bool,
+    /// The score's own files (the `.score` run and the files it imports,
+    /// or the plan file run), absolute: their uncommitted edits do not make
+    /// the tree dirty; the run plays them and journals their hashes.
+    pub score_files: Vec<PathBuf>,
     /// The run id to use for a new run (`score task run --run`); default a
     /// fresh one.
     pub run_id: Option<String>,
@@ -342,6 +347,15 @@ pub fn dry_run(prepared: &Prepared, workspace: &Path, parts: &[preview::PartPrev
     out
 }
 
+/// The command that continues run `run_id` of `file`, ready to copy.
+pub(crate) fn resume_command(file: &str, run_id: &str) -> String {
+    format!(
+        "score run {} --resume {}",
+        shell_words(&[file.to_string()]),
+        shell_words(&[run_id.to_string()])
+    )
+}
+
 /// "agent `a`", "agents `a`, `b`".
 fn quoted_agents(ids: &[&str]) -> String {
     let list: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
@@ -375,6 +389,9 @@ pub struct RunContext {
     pub mode: Mode,
     /// Ask for approvals on the terminal.
     pub interactive: bool,
+    /// The score or plan file as the user named it, for the command that
+    /// continues the run (`score run FILE --resume RUN_ID`).
+    pub file: Option<String>,
 }
 
 impl RunContext {
@@ -389,6 +406,7 @@ impl RunContext {
             interactive: mode != Mode::Json
                 && std::io::stdin().is_terminal()
                 && std::io::stderr().is_terminal(),
+            file: None,
         }
     }
 }
@@ -432,6 +450,23 @@ pub fn workspace_of(
             "create the directory, fix the score's `workspace` setting, or pass `--workspace DIR`"
                 .to_string(),
     })
+}
+
+/// The score's own files a run of `file` plays, absolute: for a `.score`,
+/// the file and every file it imports or uses as its prompt template (the
+/// plan's `sources`, the standard library aside); for a plan file, itself.
+/// Their uncommitted edits are what the run plays, not a dirty tree.
+pub fn score_files(file: &Path, plan: &Plan, cwd: &Path) -> Vec<PathBuf> {
+    let file = cwd.join(file);
+    if file.extension().is_none_or(|e| e != "score") {
+        return vec![file];
+    }
+    let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+    plan.sources
+        .keys()
+        .filter(|name| !name.starts_with("<std>/"))
+        .map(|name| dir.join(name))
+        .collect()
 }
 
 /// Runs `future` to its end on a multi-threaded tokio runtime, as
@@ -492,12 +527,14 @@ impl Finished {
         ))
     }
 
-    /// `score run`'s exit status: 0 every task succeeded, 130 cancelled,
-    /// 1 otherwise.
+    /// `score run`'s exit status: 0 every task succeeded (and, with
+    /// `--merge`, the work was merged), 130 cancelled, 1 otherwise (a
+    /// merge refused at the end included: the work is on `score/RUN_ID`).
     pub fn exit_code(&self) -> u8 {
-        match self.outcome.status {
-            RunStatus::Succeeded => 0,
-            RunStatus::Cancelled => 130,
+        match (self.outcome.status, &self.merged) {
+            (RunStatus::Succeeded, Some(Err(_))) => 1,
+            (RunStatus::Succeeded, _) => 0,
+            (RunStatus::Cancelled, _) => 130,
             _ => 1,
         }
     }
@@ -569,6 +606,18 @@ async fn run_prepared(
             )
         })?,
     };
+    // Worktrees, when any part can change files.
+    let uses_checkouts = !options.in_place
+        && prepared
+            .plan
+            .tasks
+            .iter()
+            .any(|t| isolation::needs_checkout(t, &prepared.plan.agents[&t.agent]));
+    // A merge that would be refused at the end is refused now, before any
+    // agent starts.
+    if options.merge && uses_checkouts {
+        isolation::check_merge_target(workspace, &options.score_files)?;
+    }
     let score_dir = workspace.join(".score");
     // Never committed, wherever the workspace is in the repository.
     crate::workspace::ignore_runtime_dir(&score_dir).map_err(|e| e.to_string())?;
@@ -587,17 +636,12 @@ async fn run_prepared(
         sandbox,
         ..
     } = prepared;
-    // Worktrees, when any part can change files.
-    let isolation = if !options.in_place
-        && plan
-            .tasks
-            .iter()
-            .any(|t| isolation::needs_checkout(t, &plan.agents[&t.agent]))
-    {
+    let isolation = if uses_checkouts {
         let mut isolation = isolation::Isolation::open(
             workspace,
             &run_id,
             options.allow_dirty || options.resume.is_some(),
+            &options.score_files,
         )?;
         isolation.keep_checkouts = options.keep_worktrees;
         Some(Arc::new(isolation))
@@ -655,6 +699,10 @@ async fn run_prepared(
         .as_ref()
         .map(|i| i.sandbox_dir().display().to_string());
     progress.set_redactor(sandbox.redactor.clone());
+    progress.set_resume_command(resume_command(
+        ctx.file.as_deref().unwrap_or("FILE"),
+        &run_id,
+    ));
     let first = if options.resume.is_some() {
         Event::RunResumed {
             run: run_id.clone(),
@@ -671,6 +719,8 @@ async fn run_prepared(
             tasks: plan.tasks.len(),
             pid: std::process::id(),
             checkouts,
+            sources: plan.sources.clone(),
+            edited: isolation::uncommitted_own_files(workspace, &options.score_files),
         }
     };
     let io =
@@ -1028,8 +1078,15 @@ pub struct CleanOptions {
 /// `branches`, the integration branches merged into HEAD (and with `force`
 /// the unmerged ones too: they hold work nothing else has); with `runs`,
 /// the journals and the cache. Refused while a run holds the workspace.
-/// The report names every path and branch.
-pub fn clean(workspace: &Path, options: CleanOptions) -> Result<String, String> {
+///
+/// The listing, which names every path and branch (and the unmerged
+/// branches it keeps without `force`), goes to `announce` line by line
+/// before anything is removed; the result is the closing line.
+pub fn clean(
+    workspace: &Path,
+    options: CleanOptions,
+    announce: &mut dyn FnMut(&str),
+) -> Result<String, String> {
     let score_dir = workspace.join(".score");
     // Refuses a `.score` that is a link: through it, `.score/runs` could be
     // anywhere.
@@ -1038,66 +1095,165 @@ pub fn clean(workspace: &Path, options: CleanOptions) -> Result<String, String> 
     let verb = if options.dry_run {
         "would remove"
     } else {
-        "removed"
+        "removing"
     };
-    let mut lines = Vec::new();
-    match isolation::open_repository(workspace) {
-        Ok(repo) => {
-            let plan = repo
-                .plan_clean(&[], options.branches)
-                .map_err(|e| e.to_string())?;
-            for dir in &plan.checkouts {
-                lines.push(format!("{verb} {}", dir.display()));
-            }
-            for reference in &plan.refs {
-                lines.push(format!("{verb} {reference}"));
-            }
-            let mut kept = Vec::new();
-            for branch in &plan.branches {
-                if branch.merged {
-                    lines.push(format!("{verb} branch {} (merged)", branch.name));
-                } else if options.force {
-                    lines.push(format!(
+    let mut count = 0usize;
+    let mut say = |line: String, removes: bool| {
+        count += usize::from(removes);
+        announce(&line);
+    };
+    let repo = isolation::open_repository(workspace).ok();
+    let plan = match &repo {
+        Some(repo) => Some(
+            repo.plan_clean(&[], options.branches)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => {
+            say(
+                "not a git repository: no checkouts or branches to remove".to_string(),
+                false,
+            );
+            None
+        }
+    };
+    if let Some(plan) = &plan {
+        for dir in &plan.checkouts {
+            say(format!("{verb} {}", dir.display()), true);
+        }
+        for reference in &plan.refs {
+            say(format!("{verb} {reference}"), true);
+        }
+        let mut kept = Vec::new();
+        for branch in &plan.branches {
+            if branch.merged {
+                say(format!("{verb} branch {} (merged)", branch.name), true);
+            } else if options.force {
+                say(
+                    format!(
                         "{verb} branch {} (NOT merged: its work is lost)",
                         branch.name
-                    ));
-                } else {
-                    kept.push(branch.name.clone());
-                }
+                    ),
+                    true,
+                );
+            } else {
+                kept.push(branch.name.clone());
             }
-            if !kept.is_empty() {
-                lines.push(format!(
-                    "kept {} branch{} not merged into HEAD: {} (merge {}, or pass --force to delete \
-                     {})",
+        }
+        if !kept.is_empty() {
+            say(
+                format!(
+                    "keeping {} branch{} not merged into HEAD: {} (merge {}, or pass --force to \
+                     delete {})",
                     kept.len(),
                     if kept.len() == 1 { "" } else { "es" },
                     kept.join(", "),
                     if kept.len() == 1 { "it" } else { "them" },
                     if kept.len() == 1 { "it" } else { "them" },
-                ));
-            }
-            if !options.dry_run {
-                repo.clean(&plan, options.force)
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        Err(_) => {
-            lines.push("not a git repository: no checkouts or branches to remove".to_string())
+                ),
+                false,
+            );
         }
     }
-    if options.runs {
-        for dir in [score_dir.join("runs"), score_dir.join("cache")] {
-            if dir.exists() {
-                lines.push(format!("{verb} {}", dir.display()));
-                if !options.dry_run {
-                    std::fs::remove_dir_all(&dir)
-                        .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+    let runs_dirs: Vec<PathBuf> = if options.runs {
+        [score_dir.join("runs"), score_dir.join("cache")]
+            .into_iter()
+            .filter(|d| d.exists())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for dir in &runs_dirs {
+        say(format!("{verb} {}", dir.display()), true);
+    }
+    // Everything is listed; only now is anything removed.
+    if count == 0 {
+        return Ok("nothing to remove".to_string());
+    }
+    if options.dry_run {
+        return Ok(format!(
+            "{count} item{} would be removed; nothing was (without --dry-run, they are)",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+    if let (Some(repo), Some(plan)) = (&repo, &plan) {
+        repo.clean(plan, options.force).map_err(|e| e.to_string())?;
+    }
+    for dir in &runs_dirs {
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| format!("cannot remove `{}`: {e}", dir.display()))?;
+    }
+    Ok(format!(
+        "removed {count} item{}",
+        if count == 1 { "" } else { "s" }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> bool {
+        std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    #[test]
+    fn clean_lists_every_branch_before_it_removes_any() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.txt"), "a\n").unwrap();
+        assert!(git(d, &["init", "-q", "-b", "main"]));
+        assert!(git(d, &["add", "-A"]));
+        assert!(git(d, &["commit", "-q", "-m", "init"]));
+        // `score/merged` is in HEAD; `score/lost` holds a commit of its own.
+        assert!(git(d, &["branch", "score/merged"]));
+        assert!(git(d, &["checkout", "-q", "-b", "score/lost"]));
+        std::fs::write(d.join("b.txt"), "b\n").unwrap();
+        assert!(git(d, &["add", "-A"]));
+        assert!(git(d, &["commit", "-q", "-m", "work"]));
+        assert!(git(d, &["checkout", "-q", "main"]));
+        let exists = |b: &str| git(d, &["rev-parse", "--verify", "-q", b]);
+        let options = CleanOptions {
+            branches: true,
+            ..Default::default()
+        };
+        // Without --force the unmerged branch is listed as kept, and stays.
+        let mut lines = Vec::new();
+        let end = clean(d, options, &mut |l| lines.push(l.to_string())).unwrap();
+        assert!(
+            lines.contains(&"removing branch score/merged (merged)".to_string()),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "keeping 1 branch not merged into HEAD: score/lost (merge it, or pass --force"
+            )),
+            "{lines:?}"
+        );
+        assert!(end.starts_with("removed "), "{end}");
+        assert!(!exists("score/merged") && exists("score/lost"));
+        // With --force: each line is said while the branch still exists.
+        let mut seen_before_removal = false;
+        let end = clean(
+            d,
+            CleanOptions {
+                force: true,
+                ..options
+            },
+            &mut |l| {
+                if l == "removing branch score/lost (NOT merged: its work is lost)" {
+                    seen_before_removal = exists("score/lost");
                 }
-            }
-        }
+            },
+        )
+        .unwrap();
+        assert!(seen_before_removal);
+        assert!(end.starts_with("removed "), "{end}");
+        assert!(!exists("score/lost"));
     }
-    if lines.is_empty() {
-        lines.push("nothing to remove".to_string());
-    }
-    Ok(lines.join("\n"))
 }

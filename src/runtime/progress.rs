@@ -49,6 +49,8 @@ struct Inner {
     running: HashMap<String, ProgressBar>,
     /// Masks the run's secrets in every line shown.
     redactor: Arc<Redactor>,
+    /// The command that continues this run, for the line Ctrl-C prints.
+    resume: String,
 }
 
 impl Progress {
@@ -80,6 +82,7 @@ impl Progress {
                 overall,
                 running: HashMap::new(),
                 redactor: Redactor::none(),
+                resume: "score run FILE --resume RUN_ID".to_string(),
             })),
         }
     }
@@ -88,6 +91,12 @@ impl Progress {
     /// (JSON lines come from the journal, masked already).
     pub fn set_redactor(&self, redactor: Arc<Redactor>) {
         self.lock().redactor = redactor;
+    }
+
+    /// The command that continues this run (`score run s.score --resume
+    /// RUN_ID`), said when Ctrl-C cancels it.
+    pub fn set_resume_command(&self, command: String) {
+        self.lock().resume = command;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -141,8 +150,10 @@ impl Progress {
         for (_, bar) in inner.running.drain() {
             bar.finish_and_clear();
         }
-        let text =
-            "Cancelling: stopping the tasks in flight (run `score run FILE --resume` to continue)";
+        let text = format!(
+            "Cancelling: stopping the tasks in flight (run `{}` to continue)",
+            inner.resume
+        );
         match &inner.multi {
             Some(multi) => {
                 let _ = multi.println(text);
@@ -172,6 +183,13 @@ impl Inner {
     /// The plain line for an event (None: not worth a line).
     fn describe(&mut self, event: &Event) -> Option<String> {
         Some(match event {
+            Event::RunStarted {
+                run, tasks, edited, ..
+            } if !edited.is_empty() => format!(
+                "run {run}: {tasks} tasks, playing the uncommitted edits of {} (their hashes \
+                 are in the journal's run_started)",
+                edited.join(", ")
+            ),
             Event::RunStarted { run, tasks, .. } => format!("run {run}: {tasks} tasks"),
             Event::RunResumed { run, done, .. } => {
                 format!("resuming run {run}: {done} tasks already done")
@@ -197,7 +215,7 @@ impl Inner {
                 "{} retry    {task}: attempt {attempt} failed ({}): {}",
                 self.counter(),
                 kind.as_str(),
-                first_line(message)
+                gist(message)
             ),
             Event::TaskSucceeded {
                 task,
@@ -236,7 +254,7 @@ impl Inner {
                     "{} FAILED   {task} ({}): {}",
                     self.counter(),
                     kind.as_str(),
-                    first_line(message)
+                    gist(message)
                 )
             }
             Event::TaskSkipped { task, reason } => {
@@ -257,7 +275,7 @@ impl Inner {
             } => format!(
                 "{} recheck  {task}: the result of run {cached_from} no longer holds, playing it again: {}",
                 self.counter(),
-                first_line(message)
+                gist(message)
             ),
             Event::Approved { task, by } => format!("approved {task} (by {by})"),
             Event::Rejected { task, by } => format!("rejected {task} (by {by})"),
@@ -301,7 +319,7 @@ impl Inner {
                 let _ = multi.println(format!(
                     "    attempt {attempt} of {task} failed ({}): {}",
                     kind.as_str(),
-                    self.redactor.text(first_line(message))
+                    self.redactor.text(&gist(message))
                 ));
             }
             _ => {
@@ -333,8 +351,30 @@ impl Inner {
     }
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
+/// A failure in one line: its first line, and when that line introduces a
+/// list (it ends with `:`, as a boundary violation's does, before the
+/// paths), the list's first items, so that the line names what went wrong.
+fn gist(text: &str) -> String {
+    const ITEMS: usize = 3;
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or("");
+    if !first.ends_with(':') {
+        return first.to_string();
+    }
+    // Each item up to its reason (`, but ...`): the line is for what
+    // happened to which path; the journal and the feedback say why.
+    let items: Vec<&str> = lines
+        .map_while(|l| l.trim_start().strip_prefix("- "))
+        .map(|item| item.split(", but ").next().unwrap_or(item))
+        .collect();
+    if items.is_empty() {
+        return first.to_string();
+    }
+    let mut shown = items[..items.len().min(ITEMS)].join("; ");
+    if items.len() > ITEMS {
+        shown.push_str(&format!("; and {} more", items.len() - ITEMS));
+    }
+    format!("{first} {shown}")
 }
 
 /// `850ms`, `4.2s`, `3m12s`.
@@ -350,5 +390,30 @@ pub fn human_ms(ms: u64) -> String {
         } else {
             format!("{}h{:02}m", s / 3600, s % 3600 / 60)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gist;
+
+    #[test]
+    fn a_failure_line_keeps_the_items_its_first_line_introduces() {
+        let boundary = "Your previous attempt changed files outside the paths you may write, \
+                        and those changes were undone:\n- `README.md` was modified, but it is \
+                        outside the part's files\n- `stray.txt` was added\nOnly create, modify, delete or rename files \
+                        whose paths match one of these globs:\n- `api/**`\n";
+        assert_eq!(
+            gist(boundary),
+            "Your previous attempt changed files outside the paths you may write, and those \
+             changes were undone: `README.md` was modified; `stray.txt` was added"
+        );
+        let many: String = (0..5).map(|i| format!("\n- `f{i}` was added")).collect();
+        assert_eq!(
+            gist(&format!("undone:{many}")),
+            "undone: `f0` was added; `f1` was added; `f2` was added; and 2 more"
+        );
+        assert_eq!(gist("exit status 1\nstderr: boom"), "exit status 1");
+        assert_eq!(gist("nothing follows:"), "nothing follows:");
     }
 }

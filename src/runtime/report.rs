@@ -183,12 +183,17 @@ pub fn render(finished: &Finished, file: &str, cwd: &Path) -> String {
                     );
                 }
             }
-            let _ = writeln!(out, "then continue with `score run {file} --resume`");
+            let _ = writeln!(
+                out,
+                "then continue with `{}`",
+                super::resume_command(file, &run.id)
+            );
         }
         RunStatus::Cancelled | RunStatus::Failed | RunStatus::OverBudget => {
             let _ = writeln!(
                 out,
-                "Continue with `score run {file} --resume` (finished tasks are not run again)"
+                "Continue with `{}` (finished tasks are not run again)",
+                super::resume_command(file, &run.id)
             );
         }
     }

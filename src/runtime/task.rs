@@ -293,6 +293,7 @@ async fn run_task_inner(
         workspace: workspace_dir,
         mode: Mode::Quiet,
         interactive: false,
+        file: None,
     };
     let finished: Finished = super::run(prepared, &options, &ctx).await?;
     let i = finished

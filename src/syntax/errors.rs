@@ -552,12 +552,56 @@ pub(crate) fn describe(ctx: &ChunkContext, err: &Error<Rule>) -> SyntaxError {
         format!("expected {expected_text}")
     };
     let mut diagnostic = Diagnostic::new(Code::E0001, message).primary(primary, label);
-    if let Some(help) = help_for(ctx.keyword, place, &expected, prev_text, value_like) {
+    let habit = match (place, found) {
+        (Place::Body, Some(t)) => separator_habit(text, t, ctx.end, prev_text, value_like),
+        _ => None,
+    };
+    if let Some(help) =
+        habit.or_else(|| help_for(ctx.keyword, place, &expected, prev_text, value_like))
+    {
         diagnostic = diagnostic.help(help);
     }
     SyntaxError {
         diagnostic,
         declaration_complete: eoi,
+    }
+}
+
+/// `retries: 1;`, a YAML or CSS habit: a `:` between a setting and its
+/// value, or a `;` after it. The help says what to drop, with the setting
+/// as it should be written.
+fn separator_habit(
+    text: &str,
+    found: Tok,
+    end: usize,
+    setting: Option<&str>,
+    value_like: bool,
+) -> Option<String> {
+    let line_end = text[found.end..end]
+        .find('\n')
+        .map_or(end, |i| found.end + i);
+    let rest = text[found.end..line_end].trim();
+    match &text[found.start..found.end] {
+        ":" if value_like => {
+            let setting = setting?;
+            let value = rest.trim_end_matches(';').trim_end();
+            let value = if value.is_empty() { "VALUE" } else { value };
+            let semicolon = if rest.ends_with(';') {
+                " and the `;`"
+            } else {
+                ""
+            };
+            Some(format!(
+                "drop the `:`{semicolon}: a setting is its name, a space and its value, e.g. \
+                 `{setting} {value}`"
+            ))
+        }
+        ";" => Some(
+            "drop the `;`: there is no separator between settings; a setting's values end \
+             where no comma follows"
+                .to_string(),
+        ),
+        _ => None,
     }
 }
 

@@ -690,19 +690,20 @@ impl Repo {
         branch: &str,
         message: &str,
     ) -> Result<MergeOutcome, WorkspaceError> {
-        let Some(target) = self.current_branch()? else {
-            return Err(WorkspaceError::DetachedHead {
-                branch: branch.to_string(),
-            });
-        };
-        let paths = self.status(&["status", "--porcelain=v1", "-z", "--untracked-files=no"])?;
-        if !paths.is_empty() {
-            return Err(WorkspaceError::DirtyMergeTarget {
-                target,
-                branch: branch.to_string(),
-                paths,
-            });
-        }
+        self.merge_into_current_except(branch, message, &[])
+    }
+
+    /// [`Repo::merge_into_current`], where uncommitted changes to the
+    /// `own` paths (repository-relative: the score's own files) do not
+    /// refuse the merge; git still refuses to overwrite them, should the
+    /// merge change them.
+    pub fn merge_into_current_except(
+        &self,
+        branch: &str,
+        message: &str,
+        own: &[String],
+    ) -> Result<MergeOutcome, WorkspaceError> {
+        let target = self.merge_target(branch, own)?;
         let head = self.head_commit()?;
         let theirs = self.commit_of(branch)?;
         if self.is_ancestor(&theirs, &head)? {
@@ -732,6 +733,31 @@ impl Repo {
             });
         }
         Ok(MergeOutcome::Merged { commit: new })
+    }
+
+    /// The branch `--merge` would merge `branch` into: refused when HEAD is
+    /// detached or tracked files other than `own` (repository-relative)
+    /// have uncommitted changes. Asked before a run starts, so that a
+    /// merge the user asked for is not refused only at its end.
+    pub fn merge_target(&self, branch: &str, own: &[String]) -> Result<String, WorkspaceError> {
+        let Some(target) = self.current_branch()? else {
+            return Err(WorkspaceError::DetachedHead {
+                branch: branch.to_string(),
+            });
+        };
+        let paths: Vec<String> = self
+            .status(&["status", "--porcelain=v1", "-z", "--untracked-files=no"])?
+            .into_iter()
+            .filter(|p| !own.contains(p))
+            .collect();
+        if !paths.is_empty() {
+            return Err(WorkspaceError::DirtyMergeTarget {
+                target,
+                branch: branch.to_string(),
+                paths,
+            });
+        }
+        Ok(target)
     }
 
     /// The directory of run `run_id`'s checkouts, outside the repository.
