@@ -237,9 +237,9 @@ pub fn starter(facts: &Facts) -> String {
     out.push_str(
         "// A starter score for this repository, written by `score init`.\n\
          // Edit the intent, the parts' briefs and the order, then:\n\
-         //   score check score.score        prove it coherent\n\
-         //   score run score.score --dry-run   see what each agent would be asked\n\
-         // The language is described in docs/language.md of score.\n",
+         //   score check score.score            prove it coherent\n\
+         //   score run score.score --dry-run    see what each agent would be asked\n\
+         // The language reference is docs/language.md in score's repository.\n",
     );
     let agent = facts.agents.first().copied().unwrap_or("mock");
     let commands: Vec<&str> = facts.kinds.iter().flat_map(Kind::commands).collect();
