@@ -65,12 +65,26 @@ fn import(c: &mut Criterion) {
         let imported = score::import::speckit::import_text(&tasks, Some(&spec), "001-generated")
             .expect("the generated feature imports");
         assert_eq!(imported.report.tasks, n);
-        assert_eq!(imported.report.refuted.len(), n / 50, "one false claim per 50 tasks");
-        assert!(imported.report.findings.is_empty(), "{:?}", imported.report.findings);
+        assert_eq!(
+            imported.report.refuted.len(),
+            n / 50,
+            "one false claim per 50 tasks"
+        );
+        assert!(
+            imported.report.findings.is_empty(),
+            "{:?}",
+            imported.report.findings
+        );
         group.throughput(Throughput::Bytes(tasks.len() as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &(tasks, spec), |b, (t, s)| {
-            b.iter(|| score::import::speckit::import_text(black_box(t), Some(s), "001-generated"))
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(n),
+            &(tasks, spec),
+            |b, (t, s)| {
+                b.iter(|| {
+                    score::import::speckit::import_text(black_box(t), Some(s), "001-generated")
+                })
+            },
+        );
     }
     group.finish();
 }
