@@ -109,7 +109,8 @@ pub(crate) fn read(text: &str) -> TaskList {
             LineKind::Text => {}
         }
         let raw = line.text;
-        let trimmed = raw.trim();
+        // A quoted task (`> - [ ] T001 ...`) is still a task.
+        let trimmed = raw.trim().trim_start_matches(['>', ' ']).trim();
         if trimmed.is_empty() {
             continue;
         }
@@ -277,7 +278,7 @@ fn phase_levels(lines: &[markdown::Line<'_>]) -> Option<std::ops::RangeInclusive
                 stack.push(level);
             }
             LineKind::Text => {
-                let t = line.text.trim();
+                let t = line.text.trim().trim_start_matches(['>', ' ']).trim();
                 let is_task = (t.starts_with('|') && cells(t).iter().any(|c| task_id(c).is_some()))
                     || task_head(t).is_some_and(|h| h.id.is_some());
                 if is_task && let Some(&level) = stack.iter().find(|&&l| l >= lowest_counted) {
@@ -602,6 +603,13 @@ mod tests {
         assert_eq!(list.tasks[1].text, "Write b.py");
         let lines: Vec<usize> = list.warnings.iter().map(|w| w.line).collect();
         assert_eq!(lines, [9, 10], "{:?}", list.warnings);
+    }
+
+    #[test]
+    fn quoted_tasks_are_tasks() {
+        let list = read("> - [ ] T001 [P] Write a.py\n> > - [x] T002 [P] Write b.py\n");
+        let ids: Vec<(&str, bool)> = list.tasks.iter().map(|t| (t.id.as_str(), t.done)).collect();
+        assert_eq!(ids, [("T001", false), ("T002", true)]);
     }
 
     #[test]
