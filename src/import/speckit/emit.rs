@@ -10,7 +10,7 @@ use super::paths;
 use super::spec::Spec;
 use super::tasks::{Task, TaskList};
 use super::{Source, Warning};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 /// The agent that plays every part, from the standard library; the header
@@ -85,8 +85,29 @@ pub(crate) fn emit(list: &TaskList, spec: Option<&Spec>, feature: &str) -> Emitt
     if let Some(spec) = spec {
         stories.extend(spec.stories.iter().map(|s| s.heading.number));
     }
+    // Where each story is first named, looked up once (a file may name
+    // thousands of stories).
+    let mut story_sources = StorySources::default();
+    for task in &list.tasks {
+        for &n in &task.stories {
+            story_sources.first_task_line.entry(n).or_insert(task.line);
+        }
+    }
+    for (index, phase) in list.phases.iter().enumerate() {
+        if let Some(story) = &phase.story {
+            story_sources.phase.entry(story.number).or_insert(index);
+        }
+    }
+    if let Some(spec) = spec {
+        for (index, story) in spec.stories.iter().enumerate() {
+            story_sources
+                .spec
+                .entry(story.heading.number)
+                .or_insert(index);
+        }
+    }
     for &n in &stories {
-        write_story(&mut out, n, list, spec, &mut warnings);
+        write_story(&mut out, n, list, spec, &story_sources, &mut warnings);
     }
     let needs_feature = list.tasks.iter().any(|t| t.stories.is_empty());
     if needs_feature {
@@ -143,24 +164,27 @@ fn score_name(feature: &str, taken: &[String]) -> String {
     }
 }
 
+/// For each story number: the line of the first task labelled with it,
+/// the first phase whose heading names it, its story in spec.md.
+#[derive(Default)]
+struct StorySources {
+    first_task_line: HashMap<u32, usize>,
+    phase: HashMap<u32, usize>,
+    spec: HashMap<u32, usize>,
+}
+
 fn write_story(
     out: &mut String,
     n: u32,
     list: &TaskList,
     spec: Option<&Spec>,
+    sources: &StorySources,
     warnings: &mut Vec<Warning>,
 ) {
-    let from_spec = spec.and_then(|s| s.stories.iter().find(|st| st.heading.number == n));
-    let phase = list
-        .phases
-        .iter()
-        .find(|p| p.story.as_ref().is_some_and(|s| s.number == n));
+    let from_spec = spec.and_then(|s| sources.spec.get(&n).map(|&i| &s.stories[i]));
+    let phase = sources.phase.get(&n).map(|&i| &list.phases[i]);
     if spec.is_some() && from_spec.is_none() {
-        let line = list
-            .tasks
-            .iter()
-            .find(|t| t.stories.contains(&n))
-            .map_or(0, |t| t.line);
+        let line = sources.first_task_line.get(&n).copied().unwrap_or(0);
         warnings.push(Warning {
             source: Source::Tasks,
             line,

@@ -161,6 +161,8 @@ pub(crate) fn read(text: &str) -> Spec {
     let mut spec = Spec::default();
     // The story being read, with its heading level.
     let mut current: Option<(usize, usize)> = None;
+    // Story number → its line, for repeats.
+    let mut lines_of: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     for line in &lines {
         match line.kind {
             LineKind::Hidden => {}
@@ -179,22 +181,19 @@ pub(crate) fn read(text: &str) -> Spec {
                 if level >= 2
                     && let Some(heading) = story_heading(title)
                 {
-                    if let Some(first) = spec
-                        .stories
-                        .iter()
-                        .find(|s| s.heading.number == heading.number)
-                    {
+                    if let Some(&first) = lines_of.get(&heading.number) {
                         spec.warnings.push(Warning {
                             source: Source::Spec,
                             line: line.number,
                             message: format!(
                                 "user story {} is declared again (first at line {}); this one is \
                                  ignored",
-                                heading.number, first.line
+                                heading.number, first
                             ),
                         });
                         continue;
                     }
+                    lines_of.insert(heading.number, line.number);
                     spec.stories.push(Story {
                         heading,
                         line: line.number,

@@ -12,6 +12,7 @@
 use super::markdown::{self, LineKind};
 use super::spec::{StoryHeading, story_heading};
 use super::{Source, Warning};
+use std::collections::HashMap;
 
 /// Everything read from one `tasks.md`.
 #[derive(Clone, Debug, Default)]
@@ -77,7 +78,8 @@ pub(crate) fn read(text: &str) -> TaskList {
     // The task whose nested lines may follow, with its indentation.
     let mut open: Option<(usize, usize)> = None;
     let mut table_header: Option<Vec<String>> = None;
-    let mut seen_ids = std::collections::HashSet::new();
+    // Each id seen: the line of its first task, and how many tasks have it.
+    let mut seen_ids: HashMap<String, (usize, usize)> = HashMap::new();
     let warn = |list: &mut TaskList, line: usize, message: String| {
         list.warnings.push(Warning {
             source: Source::Tasks,
@@ -153,7 +155,7 @@ pub(crate) fn read(text: &str) -> TaskList {
         if let Some(head) = task_head(trimmed) {
             let has_list_marker = head.checkbox || list_marker(trimmed).is_some();
             match &head.id {
-                Some(id) if head.checkbox || !seen_ids.contains(&id.to_uppercase()) => {
+                Some(id) if head.checkbox || !seen_ids.contains_key(&id.to_uppercase()) => {
                     if !has_list_marker {
                         continue;
                     }
@@ -211,24 +213,19 @@ pub(crate) fn read(text: &str) -> TaskList {
 /// Add a task, renaming a repeated id (with a warning).
 fn push_task(
     list: &mut TaskList,
-    seen: &mut std::collections::HashSet<String>,
+    seen: &mut HashMap<String, (usize, usize)>,
     mut task: Task,
     line: usize,
     phase: usize,
 ) {
     task.phase = phase;
     task.line = line;
-    if !seen.insert(task.id.clone()) {
-        let first = list
-            .tasks
-            .iter()
-            .find(|t| t.id == task.id)
-            .map_or(0, |t| t.line);
-        let mut n = 2;
-        while seen.contains(&format!("{}_{n}", task.id)) {
-            n += 1;
-        }
-        let renamed = format!("{}_{n}", task.id);
+    // Renamed ids (`T001_2`) cannot clash with written ones: those have no
+    // `_`.
+    let (first, count) = seen.entry(task.id.clone()).or_insert((line, 0));
+    *count += 1;
+    if *count > 1 {
+        let renamed = format!("{}_{count}", task.id);
         list.warnings.push(Warning {
             source: Source::Tasks,
             line,
@@ -237,7 +234,6 @@ fn push_task(
                 task.id
             ),
         });
-        seen.insert(renamed.clone());
         task.id = renamed;
     }
     if task.text.is_empty() {
