@@ -266,6 +266,7 @@ fn fragment() -> impl Strategy<Value = String> {
             "",
             " \"quotes\" and \\ backslash",
             " a\tb\u{202e}c",
+            " src/x\u{202e}y.py and src/\u{0}.rs",
         ]),
     )
         .prop_map(|(marker, id, marks, text)| format!("{marker}{id}{marks}{text}"));

@@ -273,7 +273,7 @@ fn classify(word: &str, as_code: bool) -> Verdict {
         || word.contains([
             '=', '|', '<', '>', '$', '%', '&', '^', '"', '\'', '(', ')', ';',
         ])
-        || word.chars().any(char::is_whitespace)
+        || word.chars().any(|c| c.is_whitespace() || invisible(c))
     {
         return Verdict::Prose;
     }
@@ -330,6 +330,22 @@ fn classify(word: &str, as_code: bool) -> Verdict {
         Ok(_) => Verdict::Path(glob),
         Err(error) => Verdict::Problem(format!("`{word}` is not a usable path: {error}")),
     }
+}
+
+/// Characters no real path holds and a string literal must escape:
+/// controls and the invisible ones that make text read differently from
+/// what it is (bidirectional overrides, separators, the byte-order mark).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 /// The word without what surrounds paths in prose: brackets, quotes,
@@ -437,6 +453,7 @@ mod tests {
         );
         assert!(globs("Install @types/node with `npm install -D x`").is_empty());
         assert!(globs("Run --config=a.json").is_empty());
+        assert!(globs("src/a\u{202e}b.py and src/\u{7}.py").is_empty());
     }
 
     #[test]

@@ -104,11 +104,14 @@ fn overlap(
     let [a, b] = named.as_slice() else {
         return None;
     };
+    // The witness of the overlap proof, as the checker computes it; the
+    // glob as written if a literal cannot be read back (it always can: the
+    // importer owns no path a literal must escape).
     let path = match globs.as_slice() {
-        [one] => witness(one, one),
-        [x, y, ..] => witness(x, y),
-        [] => None,
-    }?;
+        [one] => witness(one, one).unwrap_or_else(|| one.clone()),
+        [x, y, ..] => witness(x, y).unwrap_or_else(|| x.clone()),
+        [] => return None,
+    };
     let (first, second) = if (a.line, &a.id) <= (b.line, &b.id) {
         (a, b)
     } else {
