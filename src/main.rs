@@ -190,9 +190,11 @@ enum Command {
         #[command(subcommand)]
         source: ImportSource,
     },
-    /// Write a starter score for an existing repository, `DIR/score.score`:
-    /// its build and test commands, the coding-agent CLIs on PATH, one part
-    /// per top-level source directory. Never overwrites without `--force`.
+    /// Write a starter score for an existing repository (`DIR/score.score`).
+    ///
+    /// Its build and test commands, the coding-agent CLIs on PATH, one part
+    /// per top-level source directory; it checks clean as written. Never
+    /// overwrites without `--force`. See docs/import.md.
     Init {
         /// The repository (default: the current directory).
         dir: Option<PathBuf>,
@@ -204,11 +206,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ImportSource {
-    /// A GitHub spec-kit feature: each task of tasks.md a part owning the
-    /// files it names, each user story of spec.md an intent, the phases and
-    /// `[P]` groups a sequence. The score goes to stdout (or `-o FILE`);
-    /// the report (tasks, groups, every `[P]` claim `score check` refutes)
-    /// and the warnings go to stderr.
+    /// A score from a GitHub spec-kit feature (tasks.md, spec.md).
+    ///
+    /// Each task of tasks.md is a part owning the files it names, each user
+    /// story of spec.md an intent, the phases and `[P]` groups a sequence.
+    /// The score goes to stdout (or `-o FILE`); the report (tasks, groups,
+    /// every `[P]` claim `score check` refutes) and the warnings go to
+    /// stderr. Exit 0 when imported, 2 when it could not be.
     Speckit {
         /// The feature directory (with tasks.md, and spec.md if any) or a
         /// tasks.md file.
