@@ -15,6 +15,8 @@ pub mod export;
 pub mod fmt;
 pub mod glob;
 pub mod graph;
+pub mod import;
+pub mod init;
 pub mod lsp;
 pub(crate) mod model;
 pub mod plan;

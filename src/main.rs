@@ -246,6 +246,46 @@ enum Command {
         #[command(subcommand)]
         target: ExportTarget,
     },
+    /// Make a score from another tool's plan (see docs/import.md).
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+    /// Write a starter score for an existing repository (`DIR/score.score`).
+    ///
+    /// Its build and test commands, the coding-agent CLIs on PATH, one part
+    /// per top-level source directory; it checks clean as written. Never
+    /// overwrites without `--force`. See docs/import.md.
+    Init {
+        /// The repository (default: the current directory).
+        dir: Option<PathBuf>,
+        /// Replace an existing `score.score`.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// A score from a GitHub spec-kit feature (tasks.md, spec.md).
+    ///
+    /// Each task of tasks.md is a part owning the files it names, each user
+    /// story of spec.md an intent, the phases and `[P]` groups a sequence.
+    /// The score goes to stdout (or `-o FILE`); the report (tasks, groups,
+    /// every `[P]` claim `score check` refutes) and the warnings go to
+    /// stderr. Exit 0 when imported, 2 when it could not be.
+    Speckit {
+        /// The feature directory (with tasks.md, and spec.md if any) or a
+        /// tasks.md file.
+        path: PathBuf,
+        /// Where to write the score (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Print the report on stdout instead of the score (which is still
+        /// written with `-o`).
+        #[arg(long)]
+        report: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -619,6 +659,15 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 Err(error) => Err(miette!("{error}")),
             }
         }
+        Command::Import {
+            source:
+                ImportSource::Speckit {
+                    path,
+                    output,
+                    report,
+                },
+        } => import_speckit(&path, output.as_deref(), report),
+        Command::Init { dir, force } => init(dir.unwrap_or_else(|| PathBuf::from(".")), force),
         Command::Lsp => {
             score::lsp::serve_stdio()
                 .into_diagnostic()
@@ -667,6 +716,36 @@ fn draft(request: score::draft::DraftRequest, force: bool) -> miette::Result<Exi
     }
     eprint!("{}", drafted.summary(&cwd));
     Ok(ExitCode::from(drafted.exit_code()))
+}
+
+/// `score import speckit`: the score to stdout or `-o`, the report and the
+/// warnings to stderr (the report to stdout with `--report`).
+fn import_speckit(path: &Path, output: Option<&Path>, report: bool) -> miette::Result<ExitCode> {
+    let imported = score::import::speckit::import(path)
+        .map_err(|error| miette!(help = error.help(), "{error}"))?;
+    let mut stderr = String::new();
+    for warning in &imported.warnings {
+        stderr.push_str(&format!("warning: {warning}\n"));
+    }
+    let summary = imported.report.summary();
+    if report {
+        eprint!("{stderr}");
+        if let Some(output) = output {
+            write_output(Some(output), imported.score.as_bytes())?;
+        }
+        write_output(None, summary.as_bytes())
+    } else {
+        eprint!("{stderr}{summary}");
+        write_output(output, imported.score.as_bytes())
+    }
+}
+
+/// `score init`: detect, write, say what was written.
+fn init(dir: PathBuf, force: bool) -> miette::Result<ExitCode> {
+    let written = score::init::init(&dir, force, &|name| std::env::var_os(name))
+        .map_err(|error| miette!(help = error.help(), "{error}"))?;
+    eprintln!("{}", written.summary());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `score doctor`: the library examines; this prints and sets the status.
