@@ -111,3 +111,47 @@ fn explanations_examples_are_true() {
         );
     }
 }
+
+/// The table of `std.agents` in the language reference says what the
+/// standard library really runs: each command agent's argv (quoted where
+/// an argument has a space), its protocol and its tier.
+#[test]
+fn the_std_agents_table_matches_the_stdlib() {
+    use score::plan::Provider;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md");
+    let text = std::fs::read_to_string(path).unwrap();
+    let agents = score::draft::agent::std_agents();
+    assert!(agents.len() >= 6, "{agents:?}");
+    for name in agents {
+        let (plan, id) = score::draft::agent::drafting_plan(Some(&name), None, false).unwrap();
+        let agent = &plan.agents[&id];
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}` |")))
+            .unwrap_or_else(|| panic!("no row for `{name}` in the std.agents table"));
+        // `| agent | argv | stdin | protocol | tier |`
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(
+            cells[5],
+            format!("{:?}", agent.tier).to_lowercase(),
+            "{row}"
+        );
+        if let Provider::Command { run, protocol, .. } = &agent.provider {
+            let argv: Vec<String> = run
+                .iter()
+                .map(|a| {
+                    if a.contains(' ') {
+                        format!("\"{a}\"")
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            assert!(
+                cells[2].starts_with(&format!("`{}`", argv.join(" "))),
+                "the row of `{name}` shows another argv than the stdlib's {argv:?}: {row}"
+            );
+            assert_eq!(cells[4], format!("`{}`", protocol.as_str()), "{row}");
+        }
+    }
+}
