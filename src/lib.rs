@@ -15,6 +15,7 @@ pub mod fmt;
 pub mod glob;
 pub mod graph;
 pub mod lsp;
+pub mod mcp;
 pub(crate) mod model;
 pub mod plan;
 pub mod runtime;
