@@ -31,8 +31,9 @@ use rmcp::model::{
 };
 use rmcp::{ServiceExt, prompt_handler, tool_handler};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The MCP server: where relative paths start, the redactor, and the
 /// routers the SDK's macros build from `tools.rs` and `prompts.rs`.
@@ -44,6 +45,10 @@ pub struct ScoreServer {
     redactor: Arc<Redactor>,
     /// The `score` executable that runs are started with.
     exe: Arc<PathBuf>,
+    /// The workspaces of the runs this server started or was asked about:
+    /// a resource URI names a run, not its workspace, and a run's
+    /// workspace may be below the server's directory.
+    known_runs: Arc<Mutex<BTreeMap<String, PathBuf>>>,
     tool_router: ToolRouter<ScoreServer>,
     prompt_router: PromptRouter<ScoreServer>,
 }
@@ -60,6 +65,7 @@ impl ScoreServer {
             root: Arc::new(root),
             redactor: Arc::new(Redactor::new(secrets)),
             exe: Arc::new(exe),
+            known_runs: Arc::default(),
             tool_router: Self::tools(),
             prompt_router: Self::prompts(),
         }
@@ -86,6 +92,21 @@ impl ScoreServer {
     /// The workspace given in a request, or the server's root.
     fn workspace(&self, given: Option<&str>) -> PathBuf {
         given.map_or_else(|| self.root.to_path_buf(), |dir| self.resolve(dir))
+    }
+
+    /// Remember where run `id` is.
+    fn know_run(&self, id: &str, workspace: &Path) {
+        if let Ok(mut runs) = self.known_runs.lock() {
+            runs.insert(id.to_string(), workspace.to_path_buf());
+        }
+    }
+
+    /// The runs this server knows of outside its own directory.
+    fn known_runs(&self) -> BTreeMap<String, PathBuf> {
+        self.known_runs
+            .lock()
+            .map(|runs| runs.clone())
+            .unwrap_or_default()
     }
 
     /// `text` with every secret masked.
@@ -122,7 +143,7 @@ impl rmcp::ServerHandler for ScoreServer {
         _context: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<rmcp::model::ListResourcesResult, rmcp::ErrorData> {
         Ok(rmcp::model::ListResourcesResult::with_all_items(
-            resources::list(&self.root),
+            resources::list(&self.root, &self.known_runs()),
         ))
     }
 
@@ -141,7 +162,7 @@ impl rmcp::ServerHandler for ScoreServer {
         request: rmcp::model::ReadResourceRequestParams,
         _context: rmcp::service::RequestContext<rmcp::RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, rmcp::ErrorData> {
-        let (text, mime) = resources::read(&self.root, &request.uri)
+        let (text, mime) = resources::read(&self.root, &self.known_runs(), &request.uri)
             .map_err(|message| rmcp::ErrorData::resource_not_found(self.clean(&message), None))?;
         let contents = rmcp::model::ResourceContents::text(self.clean(&text), request.uri)
             .with_mime_type(mime);

@@ -15,7 +15,8 @@ use crate::diagnostics::{self, Code};
 use crate::runtime::journal::RunsDir;
 use crate::syntax::stdlib;
 use rmcp::model::{Resource, ResourceTemplate};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// The language reference, as the repository has it.
 const LANGUAGE: &str = include_str!("../../docs/language.md");
@@ -29,9 +30,9 @@ const TEXT: &str = "text/plain";
 /// still be read by their URI.
 const LISTED_RUNS: usize = 20;
 
-/// Every resource there is now: the fixed ones and the latest runs of the
-/// workspace at `root`.
-pub(crate) fn list(root: &Path) -> Vec<Resource> {
+/// Every resource there is now: the fixed ones, the latest runs of the
+/// workspace at `root`, and the `known` runs (id → workspace).
+pub(crate) fn list(root: &Path, known: &BTreeMap<String, PathBuf>) -> Vec<Resource> {
     let mut out = vec![
         Resource::new("score://docs/language", "language")
             .with_title("The score language reference")
@@ -50,7 +51,15 @@ pub(crate) fn list(root: &Path) -> Vec<Resource> {
         .with_title(format!("{}: {}", info.code.as_str(), info.title))
         .with_mime_type(MARKDOWN)
     }));
-    let runs = RunsDir::new(root).list();
+    let mut runs: Vec<String> = RunsDir::new(root).list();
+    runs.extend(
+        known
+            .keys()
+            .filter(|id| !runs.contains(id))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    runs.sort();
     for run in runs.iter().rev().take(LISTED_RUNS) {
         out.push(
             Resource::new(
@@ -91,7 +100,13 @@ pub(crate) fn templates() -> Vec<ResourceTemplate> {
 }
 
 /// The text of resource `uri` and its MIME type, or why there is none.
-pub(crate) fn read(root: &Path, uri: &str) -> Result<(String, &'static str), String> {
+/// Runs are looked for in the `known` workspaces, then in `root` and its
+/// parents.
+pub(crate) fn read(
+    root: &Path,
+    known: &BTreeMap<String, PathBuf>,
+    uri: &str,
+) -> Result<(String, &'static str), String> {
     let unknown = || format!("there is no resource `{uri}`; list them with resources/list");
     let rest = uri.strip_prefix("score://").ok_or_else(unknown)?;
     let (kind, name) = rest.split_once('/').ok_or_else(unknown)?;
@@ -108,8 +123,11 @@ pub(crate) fn read(root: &Path, uri: &str) -> Result<(String, &'static str), Str
             if !plain_name(run_id) {
                 return Err(format!("`{run_id}` is not a run id"));
             }
-            let workspace = crate::runtime::workspace_of_run(run_id, None, root)
-                .map_err(|refusal| refusal.message)?;
+            let workspace = match known.get(run_id) {
+                Some(dir) => dir.clone(),
+                None => crate::runtime::workspace_of_run(run_id, None, root)
+                    .map_err(|refusal| refusal.message)?,
+            };
             match what {
                 "journal" => {
                     let path = RunsDir::new(&workspace).run(run_id).events();
@@ -133,14 +151,14 @@ mod tests {
     #[test]
     fn every_listed_fixed_resource_reads() {
         let dir = tempfile::tempdir().unwrap();
-        let listed = list(dir.path());
+        let listed = list(dir.path(), &BTreeMap::new());
         assert!(listed.len() > diagnostics::CODES.len());
         for resource in &listed {
-            let (text, mime) = read(dir.path(), &resource.uri).unwrap();
+            let (text, mime) = read(dir.path(), &BTreeMap::new(), &resource.uri).unwrap();
             assert!(!text.is_empty(), "{}", resource.uri);
             assert_eq!(Some(mime), resource.mime_type.as_deref());
         }
-        let (text, _) = read(dir.path(), "score://diagnostics/E0401").unwrap();
+        let (text, _) = read(dir.path(), &BTreeMap::new(), "score://diagnostics/E0401").unwrap();
         assert!(text.contains("E0401"), "{text}");
     }
 
@@ -156,7 +174,7 @@ mod tests {
             "score://runs/../../etc/report",
             "score://runs/nothing/journal",
         ] {
-            assert!(read(dir.path(), uri).is_err(), "{uri}");
+            assert!(read(dir.path(), &BTreeMap::new(), uri).is_err(), "{uri}");
         }
     }
 }

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+/// What a tool returns. (The tools spell it out: the SDK's macro derives
+/// the output schema from `Result<Json<T>, _>` as written.)
 type ToolResult<T> = Result<Json<T>, ToolFailure>;
 
 /// One diagnostic, with the fields of `score check --format json`.
@@ -293,7 +295,7 @@ impl ScoreServer {
     pub(crate) fn check(
         &self,
         Parameters(input): Parameters<CheckInput>,
-    ) -> ToolResult<CheckOutput> {
+    ) -> Result<Json<CheckOutput>, ToolFailure> {
         let output = match &input.text {
             Some(text) => self.check_text(text, input.name.as_deref(), input.deny_warnings),
             None => self.check_paths(&input.paths, input.deny_warnings)?,
@@ -308,7 +310,7 @@ impl ScoreServer {
     pub(crate) fn explain(
         &self,
         Parameters(input): Parameters<ExplainInput>,
-    ) -> ToolResult<ExplainOutput> {
+    ) -> Result<Json<ExplainOutput>, ToolFailure> {
         let Some(code) = Code::parse(input.code.trim()) else {
             return Err(self.failure(ToolFailure::new(
                 "usage",
@@ -335,7 +337,7 @@ impl ScoreServer {
     pub(crate) fn format(
         &self,
         Parameters(input): Parameters<FormatInput>,
-    ) -> ToolResult<FormatOutput> {
+    ) -> Result<Json<FormatOutput>, ToolFailure> {
         let mut sources = SourceMap::new();
         let file = sources.add("draft.score", Origin::Memory, input.text.clone());
         match crate::fmt::format_source(file, &input.text) {
@@ -361,7 +363,7 @@ impl ScoreServer {
     pub(crate) fn build(
         &self,
         Parameters(input): Parameters<BuildInput>,
-    ) -> ToolResult<BuildOutput> {
+    ) -> Result<Json<BuildOutput>, ToolFailure> {
         let file = self.resolve(&input.file);
         let planned = self.compile(&file)?;
         let plan_path = match &input.output {
@@ -393,7 +395,10 @@ impl ScoreServer {
         description = "Summarise what a run of a score would do (`score plan`): waves, each task's agent, complexity and estimate, the critical path, the budget, and what will slow it down.",
         annotations(read_only_hint = true)
     )]
-    pub(crate) fn plan(&self, Parameters(input): Parameters<FileInput>) -> ToolResult<PlanOutput> {
+    pub(crate) fn plan(
+        &self,
+        Parameters(input): Parameters<FileInput>,
+    ) -> Result<Json<PlanOutput>, ToolFailure> {
         let planned = self.compile(&self.resolve(&input.file))?;
         self.scrub(plan_output(&planned.plan))
     }
@@ -405,7 +410,7 @@ impl ScoreServer {
     pub(crate) fn graph(
         &self,
         Parameters(input): Parameters<FileInput>,
-    ) -> ToolResult<GraphOutput> {
+    ) -> Result<Json<GraphOutput>, ToolFailure> {
         let planned = self.compile(&self.resolve(&input.file))?;
         let picture = crate::graph::render(&planned.plan, crate::graph::GraphFormat::Mermaid)
             .map_err(|e| self.failure(ToolFailure::new("graph", e.to_string(), None)))?;
@@ -425,7 +430,7 @@ impl ScoreServer {
     pub(crate) async fn run(
         &self,
         Parameters(input): Parameters<RunInput>,
-    ) -> ToolResult<RunOutput> {
+    ) -> Result<Json<RunOutput>, ToolFailure> {
         let file = self.resolve(&input.file);
         // A score with errors fails here, with its diagnostics, rather than
         // in a child process whose stderr is text.
@@ -457,6 +462,7 @@ impl ScoreServer {
         let started = launch::start(&request)
             .await
             .map_err(|message| self.failure(ToolFailure::new("run", message, None)))?;
+        self.know_run(&started.run_id, &workspace);
         self.scrub(RunOutput {
             journal: format!("score://runs/{}/journal", started.run_id),
             report: format!("score://runs/{}/report", started.run_id),
@@ -473,9 +479,10 @@ impl ScoreServer {
     pub(crate) fn status(
         &self,
         Parameters(input): Parameters<StatusInput>,
-    ) -> ToolResult<run_state::RunState> {
+    ) -> Result<Json<run_state::RunState>, ToolFailure> {
         let (workspace, run_id) =
             self.find_run(input.run_id.as_deref(), input.workspace.as_deref())?;
+        self.know_run(&run_id, &workspace);
         let state = run_state::read(&workspace, &run_id)
             .map_err(|message| self.failure(ToolFailure::new("run", message, None)))?;
         self.scrub(state)
@@ -488,7 +495,7 @@ impl ScoreServer {
     pub(crate) fn approve(
         &self,
         Parameters(input): Parameters<ApproveInput>,
-    ) -> ToolResult<ApproveOutput> {
+    ) -> Result<Json<ApproveOutput>, ToolFailure> {
         self.answer(input, true)
     }
 
@@ -499,7 +506,7 @@ impl ScoreServer {
     pub(crate) fn reject(
         &self,
         Parameters(input): Parameters<ApproveInput>,
-    ) -> ToolResult<ApproveOutput> {
+    ) -> Result<Json<ApproveOutput>, ToolFailure> {
         self.answer(input, false)
     }
 }
