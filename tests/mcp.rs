@@ -405,3 +405,105 @@ fn a_run_that_cannot_start_is_a_tool_error_saying_why() {
     assert_eq!(broken["result"]["structuredContent"]["code"], "E0401");
     assert!(!dir.path().join(".score").exists());
 }
+
+/// Four mock parts in a diamond; `b` needs a person's approval.
+const NEEDS_APPROVAL: &str = r#"
+score diamond {
+  default_agent fast
+}
+
+agent fast: mock {
+  tier complex
+  seed 7
+}
+
+intent done "Everything gets done" {
+  accept "every part finishes"
+}
+
+part a {
+  serves done
+  output topic: Text
+}
+
+part b {
+  serves done
+  input topic = a.topic
+  output note: Text
+  approve "the tech lead"
+}
+
+part c {
+  serves done
+  input topic = a.topic
+  output count: Int
+}
+
+part d {
+  serves done
+  input note = b.note
+  input count = c.count
+  output verdict: Text
+}
+"#;
+
+impl Raw {
+    /// Polls `status` until the run is done; its last state. (Bounded, so
+    /// that a run that never ends fails the test instead of hanging it.)
+    fn wait_for(&mut self, first_id: i64, run_id: &str) -> Value {
+        for id in first_id..first_id + 3000 {
+            let status = self.call(id, "status", json!({ "run_id": run_id }));
+            let state = status["result"]["structuredContent"].clone();
+            assert!(state.is_object(), "{status}");
+            if state["done"] == true {
+                return state;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("run {run_id} did not finish")
+    }
+}
+
+#[test]
+fn a_run_paused_for_approval_is_approved_and_resumed_through_mcp() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "s.score", NEEDS_APPROVAL);
+    let mut raw = Raw::start(dir.path(), &[]);
+    let started = raw.call(1, "run", json!({"file": "s.score"}));
+    let run_id = started["result"]["structuredContent"]["run_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{started}"))
+        .to_string();
+    let state = raw.wait_for(100, &run_id);
+    assert_eq!(state["state"], "paused", "{state}");
+    assert_eq!(
+        state["waiting_for_approval"],
+        json!([{"task": "b", "approver": "the tech lead"}])
+    );
+
+    // `c` is not waiting: a tool error from `score approve`'s own check.
+    let wrong = raw.call(2, "approve", json!({"run_id": run_id, "part": "c"}));
+    assert_eq!(wrong["result"]["isError"], true, "{wrong}");
+    let message = wrong["result"]["structuredContent"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("not waiting for an approval"), "{message}");
+
+    let approved = raw.call(3, "approve", json!({"run_id": run_id, "part": "b"}));
+    let message = approved["result"]["structuredContent"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{approved}"));
+    assert!(message.starts_with("approved `b`"), "{message}");
+
+    let resumed = raw.call(4, "run", json!({"file": "s.score", "resume": run_id}));
+    assert_eq!(
+        resumed["result"]["structuredContent"]["run_id"], run_id,
+        "{resumed}"
+    );
+    let state = raw.wait_for(1000, &run_id);
+    assert_eq!(state["state"], "succeeded", "{state}");
+    assert_eq!(state["succeeded"], 4);
+    assert!(state["waiting_for_approval"].as_array().unwrap().is_empty());
+    let records = support::runs::journal(dir.path());
+    assert!(records.iter().any(|r| r["event"] == "approved"));
+}

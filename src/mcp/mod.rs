@@ -66,7 +66,7 @@ impl ScoreServer {
             redactor: Arc::new(Redactor::new(secrets)),
             exe: Arc::new(exe),
             known_runs: Arc::default(),
-            tool_router: Self::tools(),
+            tool_router: tools::router(),
             prompt_router: Self::prompts(),
         }
     }

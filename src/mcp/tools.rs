@@ -285,7 +285,7 @@ pub(crate) struct ApproveOutput {
     pub run_id: String,
 }
 
-#[tool_router(router = tools, vis = "pub(super)")]
+#[tool_router(router = tools, vis = "pub(self)")]
 impl ScoreServer {
     /// `score check`: files, directories, or a text.
     #[tool(
@@ -673,6 +673,49 @@ impl ScoreServer {
     }
 }
 
+/// The tools, with schemas every client reads without complaint: schemars
+/// marks integers with formats of its own (`uint64`, `uint32`, `double`)
+/// that JSON Schema does not define, and some clients (Claude Code) warn
+/// about each one. The types already say what they need to.
+pub(super) fn router() -> rmcp::handler::server::router::tool::ToolRouter<ScoreServer> {
+    let mut router = ScoreServer::tools();
+    for route in router.map.values_mut() {
+        let mut input = (*route.attr.input_schema).clone();
+        standard_formats_only(&mut input);
+        route.attr.input_schema = std::sync::Arc::new(input);
+        if let Some(output) = &route.attr.output_schema {
+            let mut output = (**output).clone();
+            standard_formats_only(&mut output);
+            route.attr.output_schema = Some(std::sync::Arc::new(output));
+        }
+    }
+    router
+}
+
+/// Removes the `format`s of numbers (schemars' own) from a schema, at every
+/// depth.
+fn standard_formats_only(schema: &mut serde_json::Map<String, serde_json::Value>) {
+    let numeric = schema
+        .get("format")
+        .and_then(|f| f.as_str())
+        .is_some_and(|f| {
+            f.starts_with("uint") || f.starts_with("int") || f == "double" || f == "float"
+        });
+    if numeric {
+        schema.remove("format");
+    }
+    for value in schema.values_mut() {
+        match value {
+            serde_json::Value::Object(inner) => standard_formats_only(inner),
+            serde_json::Value::Array(items) => items
+                .iter_mut()
+                .filter_map(serde_json::Value::as_object_mut)
+                .for_each(standard_formats_only),
+            _ => {}
+        }
+    }
+}
+
 fn warnings_of(planned: &Planned) -> Vec<DiagnosticOut> {
     planned.program.as_ref().map_or_else(Vec::new, |program| {
         diagnostics_out(program.sources(), program.diagnostics())
@@ -726,5 +769,60 @@ fn plan_output(plan: &Plan) -> PlanOutput {
         },
         warnings: crate::plan::summary::warnings(plan),
         summary: crate::plan::summary(plan),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_has_schemas_without_schemars_own_formats() {
+        let router = router();
+        let mut names: Vec<&str> = router.map.keys().map(|k| k.as_ref()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "approve", "build", "check", "explain", "format", "graph", "plan", "reject", "run",
+                "status"
+            ]
+        );
+        for route in router.map.values() {
+            let output = route.attr.output_schema.as_ref();
+            let output =
+                output.unwrap_or_else(|| panic!("{} has no output schema", route.attr.name));
+            for schema in [&route.attr.input_schema, output] {
+                let text = serde_json::to_string(&**schema).unwrap();
+                assert!(!text.contains("uint"), "{}: {text}", route.attr.name);
+                assert!(!text.contains("\"double\""), "{}: {text}", route.attr.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_as_data_says_what_score_plan_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("quickstart.score");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart");
+        std::fs::copy(source.join("quickstart.score"), &file).unwrap();
+        let Ok(planned) = driver::compile(&file) else {
+            panic!("the quickstart compiles")
+        };
+        let plan = plan_output(&planned.plan);
+        assert_eq!(plan.score, "quickstart");
+        assert_eq!(plan.waves.len(), 3);
+        assert_eq!(plan.tasks.len(), 5);
+        assert_eq!(plan.tasks[0].wave, 1);
+        assert_eq!(
+            plan.critical_path.tasks.first().map(String::as_str),
+            Some("plan")
+        );
+        assert!(plan.tasks.iter().filter(|t| t.critical).count() >= 2);
+        assert!(plan.summary.contains("Critical path"));
+        assert_eq!(
+            plan.budget.score.is_none(),
+            planned.plan.score.budget.is_none()
+        );
     }
 }
