@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 /// The MCP server: where relative paths start, the redactor, and the
 /// routers the SDK's macros build from `tools.rs` and `prompts.rs`.
 #[derive(Clone)]
-pub struct ScoreServer {
+pub(crate) struct ScoreServer {
     /// The directory relative paths in requests are resolved against (the
     /// server's working directory: where the client started it).
     root: Arc<PathBuf>,
@@ -56,7 +56,7 @@ pub struct ScoreServer {
 impl ScoreServer {
     /// A server answering for `root`, masking the values of the
     /// secret-looking variables of `env`, starting runs with `exe`.
-    pub fn new(root: PathBuf, env: &[(String, String)], exe: PathBuf) -> ScoreServer {
+    pub(crate) fn new(root: PathBuf, env: &[(String, String)], exe: PathBuf) -> ScoreServer {
         let secrets = env
             .iter()
             .filter(|(name, _)| secret_looking(name))
@@ -73,7 +73,7 @@ impl ScoreServer {
 
     /// The server for this process: its working directory, environment and
     /// executable.
-    pub fn from_process() -> std::io::Result<ScoreServer> {
+    pub(crate) fn from_process() -> std::io::Result<ScoreServer> {
         let env: Vec<(String, String)> = std::env::vars_os()
             .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
