@@ -68,21 +68,42 @@ fn workdir() -> tempfile::TempDir {
     dir
 }
 
-/// Runs the Python client; what it saw.
+/// Runs the Python client; what it saw. (Bounded: a server that stops
+/// answering fails the test instead of hanging it.)
 fn client(python: &Path, mode: &str, target: &str, dir: &Path) -> Value {
-    let out = Command::new(python)
+    let mut child = Command::new(python)
         .arg(manifest().join("tests/mcp/client.py"))
         .args([mode, target])
         .arg(dir)
         .env_remove("CI")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "the Python MCP client failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let (stdout, stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let read_all = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            pipe.read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let (stdout, stderr) = (read_all(Box::new(stdout)), read_all(Box::new(stderr)));
+    let mut status = None;
+    for _ in 0..6000 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("the Python MCP client did not finish in 10 minutes");
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(status.success(), "the Python MCP client failed:\n{stderr}");
+    serde_json::from_str(&stdout).unwrap()
 }
 
 fn assert_e0401_with_positions(diagnostic: &Value) {
