@@ -636,7 +636,8 @@ impl ScoreServer {
     }
 
     /// The workspace and id of the run a request names (the latest when it
-    /// names none).
+    /// names none): where the request says, else where the server last saw
+    /// that run, else the server's directory and those above it.
     fn find_run(
         &self,
         run_id: Option<&str>,
@@ -646,6 +647,9 @@ impl ScoreServer {
             self.failure(ToolFailure::new("run", message, Some(help)))
         };
         match run_id {
+            Some(id) if workspace.is_none() && self.known_runs().contains_key(id) => {
+                Ok((self.known_runs()[id].clone(), id.to_string()))
+            }
             Some(id) => {
                 let flag = workspace.map(Path::new);
                 let dir = crate::runtime::workspace_of_run(id, flag, &self.root)
