@@ -528,3 +528,63 @@ fn a_run_paused_for_approval_is_approved_and_resumed_through_mcp() {
     let records = support::runs::journal(dir.path());
     assert!(records.iter().any(|r| r["event"] == "approved"));
 }
+
+#[test]
+fn build_plan_graph_and_format_answer_with_the_library_s_own_results() {
+    let dir = workdir();
+    let mut raw = Raw::start(dir.path(), &[]);
+    let file = "quickstart/quickstart.score";
+
+    let built = raw.call(1, "build", json!({ "file": file }));
+    let built = &built["result"]["structuredContent"];
+    let plan_path = PathBuf::from(built["plan_path"].as_str().unwrap());
+    assert_eq!(
+        plan_path,
+        dir.path().join("quickstart/quickstart.plan.json")
+    );
+    assert_eq!(
+        (built["tasks"].clone(), built["waves"].clone()),
+        (json!(5), json!(3))
+    );
+    // The plan written is the one `score build` writes.
+    let cli = Command::new(env!("CARGO_BIN_EXE_score"))
+        .args(["build", file])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(std::fs::read(&plan_path).unwrap(), cli.stdout);
+
+    let plan = raw.call(2, "plan", json!({ "file": file }));
+    let plan = &plan["result"]["structuredContent"];
+    let cli = Command::new(env!("CARGO_BIN_EXE_score"))
+        .args(["plan", file])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(plan["summary"].as_str().unwrap().as_bytes(), cli.stdout);
+    assert_eq!(plan["waves"][0], json!(["plan"]));
+    assert_eq!(plan["critical_path"]["tasks"][0], "plan");
+
+    let graph = raw.call(3, "graph", json!({ "file": file }));
+    let mermaid = graph["result"]["structuredContent"]["mermaid"]
+        .as_str()
+        .unwrap();
+    let cli = Command::new(env!("CARGO_BIN_EXE_score"))
+        .args(["graph", "--format", "mermaid", file])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(mermaid.as_bytes(), cli.stdout);
+
+    let formatted = raw.call(
+        4,
+        "format",
+        json!({"text": "intent  i \"x\"   {\naccept \"y\"\n}\n"}),
+    );
+    let formatted = &formatted["result"]["structuredContent"];
+    assert_eq!(formatted["changed"], true);
+    assert_eq!(formatted["text"], "intent i \"x\" {\n  accept \"y\"\n}\n");
+    let broken = raw.call(5, "format", json!({"text": "intent i \"x\" {\n"}));
+    assert_eq!(broken["result"]["isError"], true);
+    assert_eq!(broken["result"]["structuredContent"]["code"], "E0001");
+}
