@@ -268,7 +268,8 @@ fn claude_code_and_codex_play_a_score_with_tokens_costs_and_budgets() {
 /// gives: registered with `claude mcp add` (then `claude mcp list` reports
 /// it connected), and from an `--mcp-config` file (its stream-json `init`
 /// event lists the server as connected, with score's tools). Neither needs
-/// a model: the session is stopped right after `init`.
+/// a model: the session is stopped right after `init`. Codex CLI reads the
+/// server from its `config.toml`.
 #[test]
 fn claude_code_connects_to_score_mcp() {
     if !live() {
@@ -353,4 +354,18 @@ fn claude_code_connects_to_score_mcp() {
         .collect();
     assert!(tools.contains(&"mcp__score__check"), "{tools:?}");
     assert!(tools.contains(&"mcp__score__run"), "{tools:?}");
+
+    // Codex CLI reads the `[mcp_servers.score]` table docs/mcp.md gives
+    // (it has no health check to run without a session).
+    let codex_home = tempfile::tempdir().unwrap();
+    let table = format!("[mcp_servers.score]\ncommand = {score:?}\nargs = [\"mcp\"]\n");
+    std::fs::write(codex_home.path().join("config.toml"), table).unwrap();
+    let listed = std::process::Command::new(Path::new(&bin).join("codex"))
+        .args(["mcp", "get", "score"])
+        .env("CODEX_HOME", codex_home.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("enabled: true"), "{listed}");
+    assert!(listed.contains("transport: stdio"), "{listed}");
 }
