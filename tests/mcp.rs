@@ -224,6 +224,17 @@ fn the_official_python_sdk_speaks_streamable_http_on_loopback() {
     let (mut server, url) = http_server(dir.path());
     assert!(url.ends_with("/mcp"), "{url}");
     let seen = client(&python, "http", &url, dir.path());
+    // Only `/mcp` is MCP.
+    let address = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /other HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut status = String::new();
+    BufReader::new(stream).read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 404"), "{status}");
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(seen["tools"].as_array().unwrap().len(), 10);

@@ -8,11 +8,14 @@
 //! the loopback names (a web page cannot reach it by DNS rebinding).
 
 use super::ScoreServer;
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use rmcp::transport::streamable_http_server::{
     StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
 };
+use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -56,6 +59,18 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
+/// The path MCP is served at.
+const ENDPOINT: &str = "/mcp";
+
+/// The answer to a request for any other path.
+fn not_found() -> hyper::Response<BoxBody<Bytes, Infallible>> {
+    let mut response = hyper::Response::new(
+        Full::new(Bytes::from_static(b"score mcp serves MCP at /mcp\n")).boxed(),
+    );
+    *response.status_mut() = hyper::StatusCode::NOT_FOUND;
+    response
+}
+
 /// The address to listen on, if it may be used.
 pub(crate) fn listen_address(text: &str, allow_remote: bool) -> Result<SocketAddr, HttpError> {
     let addr: SocketAddr = text
@@ -84,12 +99,23 @@ pub fn serve_http(address: &str, allow_remote: bool) -> Result<(), HttpError> {
             // Clients name the server by whatever host they reach it by.
             config = config.disable_allowed_hosts();
         }
-        let service = TowerToHyperService::new(StreamableHttpService::new(
+        let mcp = TowerToHyperService::new(StreamableHttpService::new(
             move || Ok(server.clone()),
             LocalSessionManager::default().into(),
             config,
         ));
-        eprintln!("score mcp: serving MCP over Streamable HTTP at http://{bound}/mcp");
+        // MCP at `/mcp`, as printed; anything else is not found.
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let mcp = mcp.clone();
+            async move {
+                if request.uri().path() == ENDPOINT {
+                    hyper::service::Service::call(&mcp, request).await
+                } else {
+                    Ok(not_found())
+                }
+            }
+        });
+        eprintln!("score mcp: serving MCP over Streamable HTTP at http://{bound}{ENDPOINT}");
         loop {
             let (stream, _) = tokio::select! {
                 _ = tokio::signal::ctrl_c() => return Ok(()),
