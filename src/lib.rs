@@ -18,6 +18,7 @@ pub mod graph;
 pub mod import;
 pub mod init;
 pub mod lsp;
+pub mod mcp;
 pub(crate) mod model;
 pub mod plan;
 pub mod runtime;

@@ -111,6 +111,22 @@ enum Command {
     },
     /// Run the language server over stdio (for editors).
     Lsp,
+    /// Serve the compiler and the conductor to AI agents over the Model
+    /// Context Protocol: stdio by default, Streamable HTTP with `--http`.
+    ///
+    /// Tools: check, explain, format, build, plan, graph, run, status,
+    /// approve, reject. Resources: the language reference, the stdlib, the
+    /// diagnostics' explanations, runs' journals and reports. See docs/mcp.md.
+    Mcp {
+        /// Serve over Streamable HTTP at `http://ADDR/mcp` instead of stdio
+        /// (a loopback address, e.g. 127.0.0.1:8765).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<String>,
+        /// Allow `--http` on an address that is not loopback: anyone who
+        /// reaches it can run scores as you.
+        #[arg(long, requires = "http")]
+        allow_remote: bool,
+    },
     /// Run a score (or a plan built by `score build`): dispatch its parts to
     /// their agents in parallel, verify what they return, journal every event.
     ///
@@ -668,6 +684,20 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 },
         } => import_speckit(&path, output.as_deref(), report),
         Command::Init { dir, force } => init(dir.unwrap_or_else(|| PathBuf::from(".")), force),
+        Command::Mcp { http, allow_remote } => {
+            match http {
+                Some(address) => {
+                    score::mcp::serve_http(&address, allow_remote).map_err(|e| match e.help() {
+                        Some(help) => miette!(help = help, "{e}"),
+                        None => miette!("{e}"),
+                    })?
+                }
+                None => score::mcp::serve_stdio()
+                    .into_diagnostic()
+                    .wrap_err("the MCP server stopped")?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Lsp => {
             score::lsp::serve_stdio()
                 .into_diagnostic()

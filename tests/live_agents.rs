@@ -12,7 +12,8 @@
 //!
 //! The model is tiny: its answers are real but poor, so these tests judge
 //! the protocol path (tokens, cost, budgets, keys), not what the parts
-//! produce.
+//! produce. `claude_code_connects_to_score_mcp` needs no model at all: it
+//! checks that Claude Code loads `score mcp` (seconds, not minutes).
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -261,4 +262,110 @@ fn claude_code_and_codex_play_a_score_with_tokens_costs_and_budgets() {
         "the second part never ran"
     );
     assert_no_key(dir.path());
+}
+
+/// Claude Code, the real CLI, loads `score mcp` both ways docs/mcp.md
+/// gives: registered with `claude mcp add` (then `claude mcp list` reports
+/// it connected), and from an `--mcp-config` file (its stream-json `init`
+/// event lists the server as connected, with score's tools). Neither needs
+/// a model: the session is stopped right after `init`. Codex CLI reads the
+/// server from its `config.toml`.
+#[test]
+fn claude_code_connects_to_score_mcp() {
+    if !live() {
+        eprintln!("skipped: set SCORE_LIVE_AGENTS=1 to run the real CLIs");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let clis = tools().join("agent-clis");
+    tool(&[clis.to_str().unwrap(), "install"]);
+    let bin = tool(&[
+        clis.to_str().unwrap(),
+        "home",
+        home.path().to_str().unwrap(),
+        &port(),
+    ]);
+    let score = env!("CARGO_BIN_EXE_score");
+    let claude = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(Path::new(&bin).join("claude"));
+        cmd.args(args)
+            .current_dir(project.path())
+            .env("HOME", home.path())
+            .env_remove("ANTHROPIC_API_KEY");
+        cmd
+    };
+
+    let added = claude(&["mcp", "add", "score", "--", score, "mcp"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let listed = claude(&["mcp", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let line = listed
+        .lines()
+        .find(|l| l.starts_with("score:"))
+        .unwrap_or_else(|| panic!("score is not listed:\n{listed}"));
+    assert!(line.contains("Connected"), "{line}");
+
+    let config = project.path().join("mcp.json");
+    let servers = serde_json::json!({"mcpServers": {"score": {"command": score, "args": ["mcp"]}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let mut session = claude(&[
+        "-p",
+        "say hi",
+        "--mcp-config",
+        config.to_str().unwrap(),
+        "--strict-mcp-config",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+    ]);
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        session
+            .process_group(0)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    // SAFETY: kill(2) on the process group this test started.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    let _ = child.wait();
+    let init: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(init["subtype"], "init", "{init}");
+    assert_eq!(
+        init["mcp_servers"],
+        serde_json::json!([{"name": "score", "status": "connected"}])
+    );
+    let tools: Vec<&str> = init["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|t| t.starts_with("mcp__score__"))
+        .collect();
+    assert!(tools.contains(&"mcp__score__check"), "{tools:?}");
+    assert!(tools.contains(&"mcp__score__run"), "{tools:?}");
+
+    // Codex CLI reads the `[mcp_servers.score]` table docs/mcp.md gives
+    // (it has no health check to run without a session).
+    let codex_home = tempfile::tempdir().unwrap();
+    let table = format!("[mcp_servers.score]\ncommand = {score:?}\nargs = [\"mcp\"]\n");
+    std::fs::write(codex_home.path().join("config.toml"), table).unwrap();
+    let listed = std::process::Command::new(Path::new(&bin).join("codex"))
+        .args(["mcp", "get", "score"])
+        .env("CODEX_HOME", codex_home.path())
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("enabled: true"), "{listed}");
+    assert!(listed.contains("transport: stdio"), "{listed}");
 }

@@ -228,8 +228,9 @@ fn complexity_table(plan: &Plan, out: &mut String) {
     );
 }
 
-/// Part budgets added up.
-fn parts_budget(plan: &Plan) -> (usize, Budget) {
+/// Part budgets added up: how many parts have one, and their sum (also
+/// `score mcp`'s `plan` tool).
+pub(crate) fn parts_budget(plan: &Plan) -> (usize, Budget) {
     let mut n = 0;
     let mut total = Budget::default();
     for b in plan.tasks.iter().filter_map(|t| t.budget.as_ref()) {
@@ -260,7 +261,9 @@ fn budget(plan: &Plan, out: &mut String) {
     }
 }
 
-fn warnings(plan: &Plan) -> Vec<String> {
+/// What will slow the run down, one sentence each (also `score mcp`'s
+/// `plan` tool).
+pub(crate) fn warnings(plan: &Plan) -> Vec<String> {
     let mut warnings = Vec::new();
     let cp = plan.critical_path.estimate_ms;
     let score_limit = plan.score.concurrency.map(u64::from);
