@@ -575,6 +575,26 @@ fn build_plan_graph_and_format_answer_with_the_library_s_own_results() {
     assert_eq!(plan["summary"].as_str().unwrap().as_bytes(), cli.stdout);
     assert_eq!(plan["waves"][0], json!(["plan"]));
     assert_eq!(plan["critical_path"]["tasks"][0], "plan");
+    // Which parts a run now would play, and why: `score plan --diff`.
+    let cli = Command::new(env!("CARGO_BIN_EXE_score"))
+        .args(["plan", file, "--diff", "--format", "json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&cli.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    let preview = plan["preview"].as_array().unwrap();
+    assert_eq!(preview.len(), lines.len());
+    for (mcp, cli) in preview.iter().zip(&lines) {
+        for key in ["part", "status", "reason", "wave"] {
+            assert_eq!(mcp[key], cli[key], "{key}: {mcp} vs {cli}");
+        }
+    }
+    assert_eq!(preview[0]["status"], "run");
+    assert_eq!(preview[0]["reason"], "no earlier result");
 
     let graph = raw.call(3, "graph", json!({ "file": file }));
     let mermaid = graph["result"]["structuredContent"]["mermaid"]
@@ -598,4 +618,56 @@ fn build_plan_graph_and_format_answer_with_the_library_s_own_results() {
     let broken = raw.call(5, "format", json!({"text": "intent i \"x\" {\n"}));
     assert_eq!(broken["result"]["isError"], true);
     assert_eq!(broken["result"]["structuredContent"]["code"], "E0001");
+}
+
+#[test]
+fn a_spec_kit_feature_is_imported_with_its_refuted_claims() {
+    let dir = workdir();
+    let feature = manifest().join("tests/data/speckit/001-photo-albums");
+    let mut raw = Raw::start(dir.path(), &[]);
+    let imported = raw.call(
+        1,
+        "import_speckit",
+        json!({ "path": feature.display().to_string() }),
+    );
+    let imported = &imported["result"]["structuredContent"];
+    // The score `score import speckit` writes, and its report.
+    let cli = Command::new(env!("CARGO_BIN_EXE_score"))
+        .args(["import", "speckit"])
+        .arg(&feature)
+        .output()
+        .unwrap();
+    assert_eq!(imported["score"].as_str().unwrap().as_bytes(), cli.stdout);
+    let refuted = imported["refuted"].as_array().unwrap();
+    assert!(!refuted.is_empty(), "{imported}");
+    let first = &refuted[0];
+    assert!(first["first"].as_str().unwrap().starts_with('T'));
+    assert!(first["first_line"].as_u64().unwrap() > 0);
+    assert!(
+        first["message"]
+            .as_str()
+            .unwrap()
+            .contains("are marked [P] but both write"),
+        "{first}"
+    );
+    // The imported text checks through `check`, with the refuted claims as
+    // its only errors.
+    let checked = raw.call(
+        2,
+        "check",
+        json!({ "text": imported["score"], "name": "albums.score" }),
+    );
+    let diagnostics = checked["result"]["structuredContent"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let errors: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .collect();
+    assert_eq!(errors.len(), refuted.len(), "{diagnostics:?}");
+    assert!(errors.iter().all(|d| d["code"] == "E0401"));
+    // A path with no tasks.md is a tool error saying what to give.
+    let missing = raw.call(3, "import_speckit", json!({ "path": "nowhere" }));
+    assert_eq!(missing["result"]["isError"], true, "{missing}");
 }

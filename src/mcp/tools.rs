@@ -167,6 +167,63 @@ pub(crate) struct PlanOutput {
     pub warnings: Vec<String>,
     /// The text `score plan` prints.
     pub summary: String,
+    /// What a run now would do with each part (`score plan --diff`):
+    /// `done` in the latest run, `cached`, or `run`, with the first reason
+    /// (the field that changed, an upstream part that runs, no earlier
+    /// result). Empty when the score's workspace cannot be read.
+    pub preview: Vec<PreviewOut>,
+}
+
+/// One line of `score plan --diff`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct PreviewOut {
+    pub part: String,
+    /// done, cached or run.
+    pub status: String,
+    pub reason: String,
+    /// 1-based.
+    pub wave: usize,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ImportSpeckitInput {
+    /// A spec-kit feature directory (with `tasks.md`, and `spec.md` if
+    /// present) or a `tasks.md` file, relative to the server's directory.
+    pub path: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct ImportSpeckitOutput {
+    /// The score, canonically formatted: check it with `check` (`text`).
+    pub score: String,
+    /// What could not be read or mapped, as `tasks.md:LINE: message`.
+    pub warnings: Vec<String>,
+    pub tasks: usize,
+    /// Tasks checked off (`[X]`), kept and marked done.
+    pub done: usize,
+    pub phases: usize,
+    /// Runs of `[P]` tasks that may run at the same time.
+    pub groups: usize,
+    pub intents: usize,
+    /// Every `[P]` claim the checker's boundary proof refutes.
+    pub refuted: Vec<RefutedOut>,
+    /// Anything else `score check` reports about the imported score.
+    pub findings: Vec<String>,
+    /// The report `score import speckit --report` prints.
+    pub summary: String,
+}
+
+/// Two tasks marked `[P]` that may both write one file.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct RefutedOut {
+    pub first: String,
+    pub first_line: usize,
+    pub second: String,
+    pub second_line: usize,
+    /// A path both may write.
+    pub path: String,
+    /// "T005 and T006 are marked [P] but both write ... (tasks.md:41, :42)".
+    pub message: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -399,8 +456,68 @@ impl ScoreServer {
         &self,
         Parameters(input): Parameters<FileInput>,
     ) -> Result<Json<PlanOutput>, ToolFailure> {
-        let planned = self.compile(&self.resolve(&input.file))?;
-        self.scrub(plan_output(&planned.plan))
+        let file = self.resolve(&input.file);
+        let planned = self.compile(&file)?;
+        let mut output = plan_output(&planned.plan);
+        output.preview = crate::runtime::workspace_of(&file, &planned.plan, None, &self.root)
+            .ok()
+            .and_then(|workspace| {
+                crate::runtime::plan_diff(&planned.plan, &workspace, &[], &self.root).ok()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| PreviewOut {
+                part: p.part,
+                status: serde_json::to_value(p.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                reason: p.reason,
+                wave: p.wave,
+            })
+            .collect();
+        self.scrub(output)
+    }
+
+    #[tool(
+        description = "Import a spec-kit feature (`tasks.md`, and `spec.md` if present) as a score (`score import speckit`): one part per task owning the files it names, phases in order, consecutive [P] tasks together, user stories as intents; and every [P] claim the checker refutes (two tasks that would write the same file).",
+        annotations(read_only_hint = true)
+    )]
+    pub(crate) fn import_speckit(
+        &self,
+        Parameters(input): Parameters<ImportSpeckitInput>,
+    ) -> Result<Json<ImportSpeckitOutput>, ToolFailure> {
+        let imported = crate::import::speckit::import(&self.resolve(&input.path)).map_err(|e| {
+            self.failure(ToolFailure::new(
+                "import",
+                e.to_string(),
+                Some(e.help().to_string()),
+            ))
+        })?;
+        let report = &imported.report;
+        self.scrub(ImportSpeckitOutput {
+            warnings: imported.warnings.iter().map(ToString::to_string).collect(),
+            tasks: report.tasks,
+            done: report.done,
+            phases: report.phases,
+            groups: report.groups,
+            intents: report.intents,
+            refuted: report
+                .refuted
+                .iter()
+                .map(|r| RefutedOut {
+                    first: r.first.id.clone(),
+                    first_line: r.first.line,
+                    second: r.second.id.clone(),
+                    second_line: r.second.line,
+                    path: r.path.clone(),
+                    message: r.to_string(),
+                })
+                .collect(),
+            findings: report.findings.clone(),
+            summary: report.summary(),
+            score: imported.score,
+        })
     }
 
     #[tool(
@@ -773,6 +890,7 @@ fn plan_output(plan: &Plan) -> PlanOutput {
         },
         warnings: crate::plan::summary::warnings(plan),
         summary: crate::plan::summary(plan),
+        preview: Vec::new(),
     }
 }
 
@@ -788,7 +906,16 @@ mod tests {
         assert_eq!(
             names,
             [
-                "approve", "build", "check", "explain", "format", "graph", "plan", "reject", "run",
+                "approve",
+                "build",
+                "check",
+                "explain",
+                "format",
+                "graph",
+                "import_speckit",
+                "plan",
+                "reject",
+                "run",
                 "status"
             ]
         );
