@@ -155,6 +155,33 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
     },
+    /// List the runs of a workspace: id, start, status, parts done and
+    /// failed, cost, duration (oldest first).
+    Runs {
+        /// The workspace (default: the nearest directory, from the current
+        /// one up, that holds `.score/runs/`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// `human` (a table) or `json` (an array of objects).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Show one run's state: what runs now, what waits, what failed and why.
+    ///
+    /// Exit status 0 when the run succeeded, is playing or waits for
+    /// approvals; 1 when it failed, was cancelled, interrupted or ran out
+    /// of budget; 2 when there is no such run.
+    Status {
+        /// The run (default: the latest).
+        run: Option<String>,
+        /// The workspace of the run (default: the nearest directory, from
+        /// the current one up, that holds `.score/runs/`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// `human` (text) or `json` (the whole state of the run).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Run one task of a plan, as `score run` would: the unit a distributed
     /// engine (Argo Workflows) schedules. See docs/scale-out.md.
     Task {
@@ -434,6 +461,63 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { target } => export(target, color),
+        Command::Runs { workspace, format } => {
+            let workspace = runtime::workspace_of_runs(workspace.as_deref(), &cwd()?);
+            let (runs, unreadable) = runtime::state::list(&workspace);
+            unreadable.iter().for_each(|e| eprintln!("warning: {e}"));
+            if runs.is_empty() && format == Format::Human {
+                eprintln!(
+                    "no runs in `{}`; start one with `score run FILE`",
+                    workspace.join(".score/runs").display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            match format {
+                Format::Human => print!("{}", runtime::state::render_runs(&runs)),
+                Format::Json => {
+                    println!("{}", serde_json::to_string_pretty(&runs).into_diagnostic()?)
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status {
+            run,
+            workspace,
+            format,
+        } => {
+            let cwd = cwd()?;
+            let workspace = match &run {
+                // Not found: the workspace of the runs there are, which the
+                // error then lists.
+                Some(id) => runtime::workspace_of_run(id, workspace.as_deref(), &cwd)
+                    .unwrap_or_else(|_| runtime::workspace_of_runs(None, &cwd)),
+                None => runtime::workspace_of_runs(workspace.as_deref(), &cwd),
+            };
+            let runs = runtime::journal::RunsDir::new(&workspace);
+            let id = match run.or_else(|| runs.latest()) {
+                Some(id) => id,
+                None => {
+                    return Err(miette!(
+                        help = "start one with `score run FILE`, or pass `--workspace DIR`",
+                        "no runs in `{}`",
+                        runs.root.display()
+                    ));
+                }
+            };
+            let state = runtime::state::load(&runs, &id).map_err(|e| miette!("{e}"))?;
+            match format {
+                Format::Human => print!("{}", runtime::state::render_status(&state)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&state).into_diagnostic()?
+                ),
+            }
+            use runtime::state::RunPhase;
+            Ok(failed(!matches!(
+                state.phase,
+                RunPhase::Succeeded | RunPhase::Running | RunPhase::Paused
+            )))
+        }
         Command::Task {
             action:
                 TaskAction::Run {

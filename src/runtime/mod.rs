@@ -23,7 +23,7 @@ pub(crate) mod files;
 pub(crate) mod inputs;
 pub(crate) mod instructions;
 pub(crate) mod isolation;
-pub(crate) mod journal;
+pub mod journal;
 pub(crate) mod lock;
 pub mod merge;
 pub mod process;
@@ -34,6 +34,7 @@ pub(crate) mod report;
 pub mod sandbox;
 pub(crate) mod scheduler;
 pub(crate) mod select;
+pub mod state;
 pub mod task;
 // Public only until the sandbox work on checks lands: narrowed now, it
 // would show `CheckOutcome` fields that nothing reads yet.
@@ -858,6 +859,19 @@ pub fn workspace_of_run(run_id: &str, flag: Option<&Path>, cwd: &Path) -> Result
             message: format!("no run `{run_id}` in `.score/runs/` here or in any parent directory"),
             help: "run it from the workspace of the run, or pass `--workspace DIR`".to_string(),
         })
+}
+
+/// The workspace whose runs `score runs` and `score status` read: `flag`
+/// (relative to `cwd`) when given, else the nearest directory from `cwd` up
+/// that holds `.score/runs/` (else `cwd`, which has none).
+pub fn workspace_of_runs(flag: Option<&Path>, cwd: &Path) -> PathBuf {
+    if let Some(dir) = flag {
+        return cwd.join(dir);
+    }
+    cwd.ancestors()
+        .find(|dir| RunsDir::new(dir).root.is_dir())
+        .unwrap_or(cwd)
+        .to_path_buf()
 }
 
 /// Who approves: the user's login name, as the environment says.
