@@ -16,6 +16,7 @@
 
 pub mod agent;
 pub mod agents;
+pub mod approvals;
 mod attempt;
 pub(crate) mod conduct;
 pub mod doctor;
@@ -92,6 +93,9 @@ pub struct RunOptions {
     /// Approvals are given elsewhere (`score task run` under Argo: a
     /// suspend step): a part with `approve` succeeds without waiting.
     pub approvals_elsewhere: bool,
+    /// Approvals are answered on the live page (`score run --ui`): the run
+    /// waits for them there instead of asking on the terminal.
+    pub page_approvals: Option<Arc<approvals::ApprovalDesk>>,
 }
 
 /// A plan ready to run: selected, with its inputs and performers.
@@ -635,6 +639,7 @@ async fn run_prepared(
         isolation: isolation.clone(),
         approvals_elsewhere: options.approvals_elsewhere,
         sandbox: sandbox.clone(),
+        page_approvals: options.page_approvals.clone(),
     };
     let outcome = conductor.conduct().await?;
     let mut merged = None;
@@ -859,6 +864,25 @@ pub fn workspace_of_run(run_id: &str, flag: Option<&Path>, cwd: &Path) -> Result
             message: format!("no run `{run_id}` in `.score/runs/` here or in any parent directory"),
             help: "run it from the workspace of the run, or pass `--workspace DIR`".to_string(),
         })
+}
+
+/// The id a run with `options` will have in `workspace`: the one asked
+/// for (`--resume RUN_ID`, `RunOptions::run_id`), the latest for a bare
+/// `--resume`, else a new one (which the caller then sets as
+/// `options.run_id`, so that the run takes it). `None`: nothing to resume
+/// (the run itself then says so).
+pub fn run_id_of(workspace: &Path, options: &RunOptions) -> Option<String> {
+    let runs = RunsDir::new(workspace);
+    match &options.resume {
+        Some(Some(id)) => Some(id.clone()),
+        Some(None) => runs.latest(),
+        None => Some(
+            options
+                .run_id
+                .clone()
+                .unwrap_or_else(|| journal::new_run_id_after(runs.latest().as_deref())),
+        ),
+    }
 }
 
 /// The workspace whose runs `score runs` and `score status` read: `flag`

@@ -842,7 +842,13 @@ pub fn load(runs: &RunsDir, id: &str) -> Result<RunState, String> {
     }
     let records = journal::read(&run.events())?;
     let plan = read_plan(&run.plan());
-    let mut state = fold(id, plan.as_ref(), &records);
+    Ok(settle(fold(id, plan.as_ref(), &records), journal::now_ms()))
+}
+
+/// A folded state as it stands at `now` (epoch ms): an unfinished run
+/// whose process is gone is [`RunPhase::Interrupted`] (nothing of it plays
+/// any more), and the parts playing have their elapsed time counted to now.
+pub fn settle(mut state: RunState, now: u64) -> RunState {
     if state.phase == RunPhase::Running && !state.pid.is_some_and(process_alive) {
         state.phase = RunPhase::Interrupted;
         for part in &mut state.parts {
@@ -855,9 +861,9 @@ pub fn load(runs: &RunsDir, id: &str) -> Result<RunState, String> {
             state.totals.budget_tokens,
             state.totals.budget_usd,
         );
-        return Ok(state);
+        return state;
     }
-    Ok(state.at(journal::now_ms()))
+    state.at(now)
 }
 
 /// The message for a run that is not there: which runs are.
@@ -893,7 +899,7 @@ pub fn list(workspace: &Path) -> (Vec<RunSummary>, Vec<String>) {
 }
 
 /// The run's plan, when it was written (a run that could not start has none).
-fn read_plan(path: &Path) -> Option<Plan> {
+pub fn read_plan(path: &Path) -> Option<Plan> {
     crate::plan::load_file(path).ok()
 }
 
