@@ -12,6 +12,7 @@
 
 pub mod llm_server;
 pub mod lsp_wire;
+pub mod page;
 pub mod runs;
 
 #[path = "../../benches/support/generate.rs"]
