@@ -123,7 +123,9 @@ async function answer(part, approve) {
   try {
     const url = `/api/runs/${encodeURIComponent(current.id)}/parts/${encodeURIComponent(part)}/${approve ? "approve" : "reject"}?token=${encodeURIComponent(token)}`;
     const body = await getJson(url, { method: "POST" });
-    $("approvals").querySelector(`.ask[data-part="${CSS.escape(part)}"]`).textContent = body.message;
+    // The next state may have redrawn the question already.
+    const ask = $("approvals").querySelector(`.ask[data-part="${CSS.escape(part)}"]`);
+    if (ask) ask.textContent = body.message;
   } catch (e) { fail(e.message); }
 }
 
