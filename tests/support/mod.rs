@@ -10,6 +10,7 @@
 // Each test crate uses only some of these.
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod llm_server;
 pub mod lsp_wire;
 pub mod page;
