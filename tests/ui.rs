@@ -32,6 +32,11 @@ impl Drop for Server {
 /// A workspace holding the recorded run: its plan (built from the
 /// fixture's score), its journal (written by "this process", alive), logs.
 fn workspace() -> tempfile::TempDir {
+    workspace_of_pid(std::process::id())
+}
+
+/// The same, its journal written by process `pid`.
+fn workspace_of_pid(pid: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join(".score/runs").join(RUN);
     std::fs::create_dir_all(run.join("logs")).unwrap();
@@ -47,7 +52,7 @@ fn workspace() -> tempfile::TempDir {
     );
     let journal = std::fs::read_to_string("tests/data/ui/events.jsonl")
         .unwrap()
-        .replace("\"pid\":PID", &format!("\"pid\":{}", std::process::id()));
+        .replace("\"pid\":PID", &format!("\"pid\":{pid}"));
     std::fs::write(run.join("events.jsonl"), journal).unwrap();
     std::fs::write(
         run.join("logs/retried.2.stdout"),
@@ -254,4 +259,78 @@ fn the_event_stream_sends_the_journal_then_what_is_appended() {
     assert_eq!(records[0]["event"], "run_finished");
     // Once over, the parts that were playing wait for a resume.
     assert_eq!(status_of(&state, "again"), "waiting");
+}
+
+fn score(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_score"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn score_runs_and_score_status_read_the_same_journal() {
+    let ws = workspace();
+    let (code, out, _) = score(ws.path(), &["runs"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(RUN) && out.contains("running") && out.contains("3/9"),
+        "{out}"
+    );
+    let (_, out, _) = score(ws.path(), &["runs", "--format", "json"]);
+    let runs: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(runs[0]["failed"], 1);
+
+    let (code, out, _) = score(ws.path(), &["status"]);
+    assert_eq!(code, 0, "a run still playing: {out}");
+    for needle in [
+        "running (1):\n  playing by mock, attempt 1",
+        "retrying (1):\n  again by mock, attempt 2",
+        "after check: the check `test -f out/again.txt` failed",
+        "failed (1):\n  broken after 1 attempt(s): agent: the agent exited with status 3: boom",
+        "skipped (1):\n  blocked: `broken` failed",
+        &format!("awaiting approval (1):\n  pending (by the lead): `score approve {RUN} pending`"),
+        "waiting (1):\n  later (needs playing)",
+        "budget: $5.00",
+    ] {
+        assert!(out.contains(needle), "`{needle}` in:\n{out}");
+    }
+    let (code, out, _) = score(ws.path(), &["status", RUN, "--format", "json"]);
+    assert_eq!(code, 0);
+    let state: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status_of(&state, "pending"), "awaiting_approval");
+}
+
+#[test]
+fn a_run_whose_process_is_gone_is_interrupted() {
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let ws = workspace_of_pid(pid);
+    let (code, out, _) = score(ws.path(), &["status"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("interrupted"), "{out}");
+    assert!(out.contains(&format!("--resume {RUN}")), "{out}");
+    assert!(!out.contains("running ("), "nothing plays any more: {out}");
+}
+
+#[test]
+fn status_of_no_run_or_an_unknown_one_says_what_there_is() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = score(empty.path(), &["status"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no runs in"), "{err}");
+    let (code, out, err) = score(empty.path(), &["runs"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert!(err.contains("no runs in"), "{err}");
+    let ws = workspace();
+    let (code, _, err) = score(ws.path(), &["status", "20990101-000000-0000"]);
+    assert_eq!(code, 2);
+    assert!(err.contains(RUN), "lists the runs there are: {err}");
 }

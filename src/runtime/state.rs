@@ -905,9 +905,13 @@ pub fn read_plan(path: &Path) -> Option<Plan> {
 
 /// Whether process `pid` is alive (signal 0 checks without sending).
 fn process_alive(pid: u32) -> bool {
+    // 0 and negative numbers would name process groups, not a process.
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
+    if pid <= 0 {
+        return false;
+    }
     // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
