@@ -334,3 +334,27 @@ fn status_of_no_run_or_an_unknown_one_says_what_there_is() {
     assert_eq!(code, 2);
     assert!(err.contains(RUN), "lists the runs there are: {err}");
 }
+
+#[test]
+fn ctrl_c_stops_the_server_even_with_a_page_open() {
+    let ws = workspace();
+    let mut server = serve(ws.path());
+    let mut sse = Sse::open(&server.host, &format!("/api/runs/{RUN}/events"));
+    sse.until_state(|_| true);
+    // SAFETY: signals the server this test started.
+    unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGINT) };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`score serve` hangs on Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    // The stream was ended, not cut.
+    while sse.next().is_some() {}
+}

@@ -225,6 +225,13 @@ pub async fn serve(
 ) -> Result<(), String> {
     let listener =
         tokio::net::TcpListener::from_std(listener).map_err(|e| format!("cannot listen: {e}"))?;
+    let closing = ui.closing.clone();
+    // The event streams never end by themselves: they are told to, so
+    // that the graceful shutdown does not wait for them forever.
+    let shutdown = async move {
+        shutdown.await;
+        let _ = closing.send(true);
+    };
     axum::serve(listener, router(ui))
         .with_graceful_shutdown(shutdown)
         .await
@@ -325,10 +332,8 @@ async fn part(
     let result = tokio::task::spawn_blocking(move || {
         ui.known_run(&id)?;
         let detail = detail::of(&ui.runs.run(&id), &ui.workspace, &part)?;
-        let mut json = ui.redacted_json(&id, &detail)?;
-        // Logs and diffs as text, masked in every encoding.
-        ui.redactor(&id).json(&mut json);
-        Ok::<_, ApiError>(json)
+        // Logs, prompts and diffs included: every string is masked.
+        ui.redacted_json(&id, &detail)
     })
     .await;
     match result {
