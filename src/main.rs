@@ -36,6 +36,15 @@ enum Format {
     Json,
 }
 
+/// How `score runs` and `score status` print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StateFormat {
+    /// Text on stdout, for people
+    Human,
+    /// JSON on stdout, for scripts
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check scores: syntax, names, types, order, boundaries, agents, coverage.
@@ -163,8 +172,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
         /// `human` (a table) or `json` (an array of objects).
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = StateFormat::Human)]
+        format: StateFormat,
     },
     /// Show one run's state: what runs now, what waits, what failed and why.
     ///
@@ -179,8 +188,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
         /// `human` (text) or `json` (the whole state of the run).
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = StateFormat::Human)]
+        format: StateFormat,
     },
     /// Serve the live page of a workspace's runs (see docs/ui.md).
     ///
@@ -511,7 +520,7 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             let workspace = runtime::workspace_of_runs(workspace.as_deref(), &cwd()?);
             let (runs, unreadable) = runtime::state::list(&workspace);
             unreadable.iter().for_each(|e| eprintln!("warning: {e}"));
-            if runs.is_empty() && format == Format::Human {
+            if runs.is_empty() && format == StateFormat::Human {
                 eprintln!(
                     "no runs in `{}`; start one with `score run FILE`",
                     workspace.join(".score/runs").display()
@@ -519,8 +528,8 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             match format {
-                Format::Human => print!("{}", runtime::state::render_runs(&runs)),
-                Format::Json => {
+                StateFormat::Human => print!("{}", runtime::state::render_runs(&runs)),
+                StateFormat::Json => {
                     println!("{}", serde_json::to_string_pretty(&runs).into_diagnostic()?)
                 }
             }
@@ -552,8 +561,8 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             };
             let state = runtime::state::load(&runs, &id).map_err(|e| miette!("{e}"))?;
             match format {
-                Format::Human => print!("{}", runtime::state::render_status(&state)),
-                Format::Json => println!(
+                StateFormat::Human => print!("{}", runtime::state::render_status(&state)),
+                StateFormat::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&state).into_diagnostic()?
                 ),
