@@ -87,6 +87,29 @@ fn a_live_run_is_watched_and_approved_from_the_page() {
         browser.eval(&page, "document.getElementById('phase').dataset.phase"),
         "running"
     );
+    // A part's detail, while the run waits (its process serves the page):
+    // its contract, its attempt and the diff it committed.
+    browser.click(&page, r#"#dag .node[data-part="backend"]"#);
+    browser.wait_for(
+        &page,
+        r#"!document.getElementById('detail').hidden && document.getElementById('detail').innerText.includes('Committed diff')"#,
+    );
+    let detail = browser.eval(&page, "document.getElementById('detail').innerText");
+    let detail = detail.as_str().unwrap();
+    for needle in [
+        "out/backend/**",
+        "Attempt 1",
+        "out/backend/server.md",
+        "Check",
+    ] {
+        assert!(
+            detail.contains(needle),
+            "`{needle}` in the detail:\n{detail}"
+        );
+    }
+
+    browser.click(&page, "#detail .close");
+    browser.wait_for(&page, "document.getElementById('detail').hidden");
     browser.click(&page, r#"button.approve[data-part="review"]"#);
     browser.wait_for(
         &page,
@@ -114,26 +137,6 @@ fn a_live_run_is_watched_and_approved_from_the_page() {
         nodes, "done,done,done,done,done",
         "the DAG shows the end too"
     );
-
-    // A part's detail: its contract, its attempt and the diff it committed.
-    browser.click(&page, r#"#dag .node[data-part="backend"]"#);
-    browser.wait_for(
-        &page,
-        r#"!document.getElementById('detail').hidden && document.getElementById('detail').innerText.includes('Committed diff')"#,
-    );
-    let detail = browser.eval(&page, "document.getElementById('detail').innerText");
-    let detail = detail.as_str().unwrap();
-    for needle in [
-        "out/backend/**",
-        "Attempt 1",
-        "out/backend/server.md",
-        "Check",
-    ] {
-        assert!(
-            detail.contains(needle),
-            "`{needle}` in the detail:\n{detail}"
-        );
-    }
 
     let shot = browser.call(
         Some(&page),

@@ -70,10 +70,14 @@ struct CheckLog {
 }
 
 /// The detail of `part_id` in `run` (whose commits are in `workspace`).
-pub(super) fn of(run: &RunDir, workspace: &Path, part_id: &str) -> Result<Detail, ApiError> {
+pub(super) fn of(
+    run: &RunDir,
+    plan: Option<&crate::plan::Plan>,
+    workspace: &Path,
+    part_id: &str,
+) -> Result<Detail, ApiError> {
     let records = crate::runtime::journal::read(&run.events()).map_err(ApiError::internal)?;
-    let plan = state::read_plan(&run.plan());
-    let folded = state::fold(&run.id, plan.as_ref(), &records);
+    let folded = state::fold(&run.id, plan, &records);
     let Some(part) = folded.part(part_id).cloned() else {
         return Err(ApiError(
             StatusCode::NOT_FOUND,
@@ -89,7 +93,7 @@ pub(super) fn of(run: &RunDir, workspace: &Path, part_id: &str) -> Result<Detail
             ),
         ));
     };
-    let task = plan.as_ref().and_then(|p| p.task(part_id));
+    let task = plan.and_then(|p| p.task(part_id));
     let logs = run.logs();
     let attempts = part
         .attempts

@@ -50,6 +50,9 @@ const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
 
+/// A run's plan, with the modification time and length of its file.
+type CachedPlan = (std::time::SystemTime, u64, Arc<crate::plan::Plan>);
+
 /// What the server serves.
 pub struct Ui {
     runs: RunsDir,
@@ -64,10 +67,15 @@ pub struct Ui {
     base_redactor: Arc<Redactor>,
     /// Per run: the base redactor and the values of the run's agents' keys.
     redactors: Mutex<HashMap<String, Arc<Redactor>>>,
+    /// Per run: its plan, read once (and again when the file changes: a
+    /// resume rewrites it).
+    plans: Mutex<HashMap<String, CachedPlan>>,
     /// Closing: event streams send what is left and end.
     closing: watch::Sender<bool>,
     /// Event streams open now.
     streams: AtomicUsize,
+    /// Told when the last open stream ends.
+    drained: tokio::sync::Notify,
 }
 
 impl Ui {
@@ -85,8 +93,10 @@ impl Ui {
             desk,
             base_redactor: redactor,
             redactors: Mutex::new(HashMap::new()),
+            plans: Mutex::new(HashMap::new()),
             closing: watch::channel(false).0,
             streams: AtomicUsize::new(0),
+            drained: tokio::sync::Notify::new(),
         })
     }
 
@@ -121,9 +131,32 @@ impl Ui {
     pub async fn close(&self, grace: std::time::Duration) {
         let _ = self.closing.send(true);
         let deadline = tokio::time::Instant::now() + grace;
-        while self.streams.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        loop {
+            // Registered before the count is read: no wake-up is missed.
+            let drained = self.drained.notified();
+            if self.streams.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                return;
+            }
         }
+    }
+
+    /// The plan of run `run_id`, if it has one.
+    pub(crate) fn plan(&self, run_id: &str) -> Option<Arc<crate::plan::Plan>> {
+        let path = self.runs.run(run_id).plan();
+        let meta = std::fs::metadata(&path).ok()?;
+        let stamp = (meta.modified().ok()?, meta.len());
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((modified, len, plan)) = plans.get(run_id)
+            && (*modified, *len) == stamp
+        {
+            return Some(plan.clone());
+        }
+        let plan = Arc::new(state::read_plan(&path)?);
+        plans.insert(run_id.to_string(), (stamp.0, stamp.1, plan.clone()));
+        Some(plan)
     }
 
     /// The redactor of run `run_id`: this process's secrets and the values
@@ -133,7 +166,7 @@ impl Ui {
         if let Some(r) = cache.get(run_id) {
             return r.clone();
         }
-        let redactor = match state::read_plan(&self.runs.run(run_id).plan()) {
+        let redactor = match self.plan(run_id) {
             Some(plan) => {
                 let env = |name: &str| std::env::var(name).ok();
                 let policy = crate::runtime::sandbox::Policy::new(&plan, false, &env);
@@ -160,7 +193,8 @@ impl Ui {
     /// Run `id`'s state, redacted.
     fn state_json(&self, id: &str) -> Result<serde_json::Value, ApiError> {
         self.known_run(id)?;
-        let state = state::load(&self.runs, id).map_err(ApiError::internal)?;
+        let state = state::load_with(&self.runs, id, self.plan(id).as_deref())
+            .map_err(ApiError::internal)?;
         self.redacted_json(id, &state)
     }
 
@@ -331,7 +365,12 @@ async fn part(
 ) -> Response {
     let result = tokio::task::spawn_blocking(move || {
         ui.known_run(&id)?;
-        let detail = detail::of(&ui.runs.run(&id), &ui.workspace, &part)?;
+        let detail = detail::of(
+            &ui.runs.run(&id),
+            ui.plan(&id).as_deref(),
+            &ui.workspace,
+            &part,
+        )?;
         // Logs, prompts and diffs included: every string is masked.
         ui.redacted_json(&id, &detail)
     })
@@ -370,7 +409,8 @@ async fn answer(
     }
     let result = tokio::task::spawn_blocking(move || {
         ui.known_run(&id)?;
-        let state = state::load(&ui.runs, &id).map_err(ApiError::internal)?;
+        let state =
+            state::load_with(&ui.runs, &id, ui.plan(&id).as_deref()).map_err(ApiError::internal)?;
         let waiting = state
             .part(&part)
             .is_some_and(|p| p.status == PartStatus::AwaitingApproval && p.approved_by.is_none());

@@ -31,7 +31,7 @@ struct Tail {
     /// The bytes of an incomplete last line.
     partial: Vec<u8>,
     records: Vec<Record>,
-    plan: Option<crate::plan::Plan>,
+    plan: Option<Arc<crate::plan::Plan>>,
     /// The last state sent (to send a change of liveness without a record).
     last_state: Option<String>,
     closing: tokio::sync::watch::Receiver<bool>,
@@ -45,7 +45,9 @@ struct Open(Arc<Ui>);
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.0.streams.fetch_sub(1, Ordering::SeqCst);
+        if self.0.streams.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.drained.notify_waiters();
+        }
     }
 }
 
@@ -147,7 +149,7 @@ impl Tail {
         };
         let complete: Vec<u8> = self.partial.drain(..=end).collect();
         if self.plan.is_none() {
-            self.plan = state::read_plan(&self.ui.runs.run(&self.id).plan());
+            self.plan = self.ui.plan(&self.id);
         }
         let redactor = self.ui.redactor(&self.id);
         let mut events = Vec::new();
@@ -169,7 +171,7 @@ impl Tail {
 
     /// The state now, as a `state` event, unless it is the one sent last.
     fn state_event(&mut self) -> Option<SseEvent> {
-        let folded = state::fold(&self.id, self.plan.as_ref(), &self.records);
+        let folded = state::fold(&self.id, self.plan.as_deref(), &self.records);
         let mut settled = state::settle(folded, now_ms());
         self.running = settled.phase == state::RunPhase::Running;
         // Elapsed times tick every moment; they do not make a new state.

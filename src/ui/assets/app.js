@@ -133,7 +133,7 @@ async function answer(part, approve) {
 // dependency. Thick outline: the planned critical path; thick edges: the
 // critical path as run.
 function renderDag(s) {
-  const W = 190, H = 64, GX = 60, GY = 14;
+  const W = 230, H = 36, GX = 50, GY = 10;
   const waves = new Map();
   for (const p of s.parts) {
     if (!waves.has(p.wave)) waves.set(p.wave, []);
@@ -166,10 +166,9 @@ function renderDag(s) {
     svg += `<g class="node${planned.has(p.id) ? " critical" : ""}" data-part="${esc(p.id)}" data-status="${p.status}" transform="translate(${x},${y})">` +
       `<title>${esc(p.id)}: ${label(p.status)}${p.last_failure ? " — " + esc(p.last_failure.message.split("\n")[0]) : ""}</title>` +
       `<rect width="${W}" height="${H}" rx="5" fill="var(--${p.status})"/>` +
-      `<text x="6" y="15" font-weight="bold">${esc(p.id.length > 28 ? p.id.slice(0, 27) + "…" : p.id)}</text>` +
-      `<text x="6" y="30">${label(p.status)}${p.attempt > 1 ? " · attempt " + p.attempt : ""}</text>` +
-      `<text x="6" y="45">${esc(p.agent)} · ${ms(p.elapsed_ms)}</text>` +
-      `<text x="6" y="59">${tokens} tok · ${usd(p.cost_usd)}</text></g>`;
+      // Two lines a part: a thousand parts stay a light DOM.
+      `<text x="6" y="14" font-weight="bold">${esc(p.id.length > 28 ? p.id.slice(0, 27) + "…" : p.id)}</text>` +
+      `<text x="6" y="29">${label(p.status)}${p.attempt > 1 ? " #" + p.attempt : ""} · ${esc(p.agent)} · ${ms(p.elapsed_ms)} · ${tokens} tok · ${usd(p.cost_usd)}</text></g>`;
   }
   $("dag").innerHTML = svg + "</svg>";
   for (const node of $("dag").querySelectorAll(".node")) node.onclick = () => showPart(node.dataset.part, true);
