@@ -243,6 +243,12 @@ fn the_event_stream_sends_the_journal_then_what_is_appended() {
         r#"{{"at":1796300001000,"event":"task_succeeded","task":"playing","hash":"h","inputs_hash":"i","outputs":{{}},"attempts":1,"tokens_in":1,"tokens_out":1,"cost_usd":0.0,"duration_ms":199,"cached_from":null,"commit":null}}"#
     )
     .unwrap();
+    // A secret that reached the file is masked on the wire all the same.
+    writeln!(
+        file,
+        r#"{{"at":1796300001000,"event":"attempt_failed","task":"again","attempt":2,"kind":"agent","message":"echoed {SECRET}","tokens_in":0,"tokens_out":0,"cost_usd":0.0,"duration_ms":1}}"#
+    )
+    .unwrap();
     // Half a line: not sent until it is whole.
     write!(
         file,
@@ -251,7 +257,12 @@ fn the_event_stream_sends_the_journal_then_what_is_appended() {
     .unwrap();
     file.flush().unwrap();
     let (state, records) = sse.until_state(|s| status_of(s, "playing") == "done");
-    assert_eq!(records.len(), 1);
+    assert_eq!(records.len(), 2);
+    let wire = format!("{records:?}{state}");
+    assert!(
+        !wire.contains(SECRET) && wire.contains("echoed ***"),
+        "{wire}"
+    );
     assert_eq!(state["phase"], "running");
     writeln!(file, r#""succeeded":6,"failed":1,"remaining":2}}"#).unwrap();
     let (state, records) = sse.until_state(|s| s["phase"] != "running");
