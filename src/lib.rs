@@ -24,4 +24,5 @@ pub mod plan;
 pub mod runtime;
 pub mod source;
 pub mod syntax;
+pub mod ui;
 pub mod workspace;

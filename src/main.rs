@@ -36,6 +36,15 @@ enum Format {
     Json,
 }
 
+/// How `score runs` and `score status` print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StateFormat {
+    /// Text on stdout, for people
+    Human,
+    /// JSON on stdout, for scripts
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check scores: syntax, names, types, order, boundaries, agents, coverage.
@@ -231,6 +240,50 @@ enum Command {
         /// current one up, that holds the run in `.score/runs/`).
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
+    },
+    /// List the runs of a workspace: id, start, status, parts done and
+    /// failed, cost, duration (oldest first).
+    Runs {
+        /// The workspace (default: the nearest directory, from the current
+        /// one up, that holds `.score/runs/`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// `human` (a table) or `json` (an array of objects).
+        #[arg(long, value_enum, default_value_t = StateFormat::Human)]
+        format: StateFormat,
+    },
+    /// Show one run's state: what runs now, what waits, what failed and why.
+    ///
+    /// Exit status 0 when the run succeeded, is playing or waits for
+    /// approvals; 1 when it failed, was cancelled, interrupted or ran out
+    /// of budget; 2 when there is no such run.
+    Status {
+        /// The run (default: the latest).
+        run: Option<String>,
+        /// The workspace of the run (default: the nearest directory, from
+        /// the current one up, that holds `.score/runs/`).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// `human` (text) or `json` (the whole state of the run).
+        #[arg(long, value_enum, default_value_t = StateFormat::Human)]
+        format: StateFormat,
+    },
+    /// Serve the live page of a workspace's runs (see docs/ui.md).
+    ///
+    /// Prints the URL (with the key that shows each run's approval token)
+    /// and serves until Ctrl-C. Listens on 127.0.0.1 and a free port unless
+    /// ADDR says otherwise.
+    Serve {
+        /// Where to listen: HOST:PORT or a port (default 127.0.0.1, any
+        /// free port). Any other address than loopback is said on stderr.
+        addr: Option<String>,
+        /// The workspace whose runs to serve (default: the nearest
+        /// directory, from the current one up, that holds `.score/runs/`).
+        #[arg(long, value_name = "DIR", conflicts_with = "runs")]
+        workspace: Option<PathBuf>,
+        /// The runs directory itself (a workspace's `.score/runs`).
+        #[arg(long, value_name = "DIR")]
+        runs: Option<PathBuf>,
     },
     /// Run one task of a plan, as `score run` would: the unit a distributed
     /// engine (Argo Workflows) schedules. See docs/scale-out.md.
@@ -451,6 +504,11 @@ struct RunArgs {
     /// end (a conflict) exits 1.
     #[arg(long)]
     merge: bool,
+    /// Serve the run's live page while it plays (its URL on stderr), where
+    /// approvals are answered. ADDR: HOST:PORT or a port (default
+    /// 127.0.0.1, any free port). See docs/ui.md.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "")]
+    ui: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -614,6 +672,87 @@ fn run(cli: Cli) -> miette::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { target } => export(target, color),
+        Command::Serve {
+            addr,
+            workspace,
+            runs,
+        } => {
+            let cwd = cwd()?;
+            let workspace = match runs {
+                Some(dir) => {
+                    let dir = cwd.join(dir);
+                    match dir.parent().and_then(Path::parent) {
+                        Some(ws) if dir.ends_with(".score/runs") => ws.to_path_buf(),
+                        _ => {
+                            return Err(miette!(
+                                help = "pass a workspace's `.score/runs`, or `--workspace DIR`",
+                                "`{}` is not a runs directory (`WORKSPACE/.score/runs`)",
+                                dir.display()
+                            ));
+                        }
+                    }
+                }
+                None => runtime::workspace_of_runs(workspace.as_deref(), &cwd),
+            };
+            serve(&workspace, addr.as_deref())
+        }
+        Command::Runs { workspace, format } => {
+            let workspace = runtime::workspace_of_runs(workspace.as_deref(), &cwd()?);
+            let (runs, unreadable) = runtime::state::list(&workspace);
+            unreadable.iter().for_each(|e| eprintln!("warning: {e}"));
+            if runs.is_empty() && format == StateFormat::Human {
+                eprintln!(
+                    "no runs in `{}`; start one with `score run FILE`",
+                    workspace.join(".score/runs").display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            match format {
+                StateFormat::Human => print!("{}", runtime::state::render_runs(&runs)),
+                StateFormat::Json => {
+                    println!("{}", serde_json::to_string_pretty(&runs).into_diagnostic()?)
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status {
+            run,
+            workspace,
+            format,
+        } => {
+            let cwd = cwd()?;
+            let workspace = match &run {
+                // Not found: the workspace of the runs there are, which the
+                // error then lists.
+                Some(id) => runtime::workspace_of_run(id, workspace.as_deref(), &cwd)
+                    .unwrap_or_else(|_| runtime::workspace_of_runs(None, &cwd)),
+                None => runtime::workspace_of_runs(workspace.as_deref(), &cwd),
+            };
+            let runs = runtime::journal::RunsDir::new(&workspace);
+            let id = match run.or_else(|| runs.latest()) {
+                Some(id) => id,
+                None => {
+                    return Err(miette!(
+                        help = "start one with `score run FILE`, or pass `--workspace DIR`",
+                        "no runs in `{}`",
+                        runs.root.display()
+                    ));
+                }
+            };
+            let state = runtime::state::load(&runs, &id).map_err(|e| miette!("{e}"))?;
+            match format {
+                StateFormat::Human => print!("{}", runtime::state::render_status(&state)),
+                StateFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&state).into_diagnostic()?
+                ),
+            }
+            use runtime::state::RunPhase;
+            Ok(failed(!matches!(
+                state.phase,
+                RunPhase::Succeeded | RunPhase::Running | RunPhase::Paused
+            )))
+        }
         Command::Task {
             action:
                 TaskAction::Run {
@@ -883,13 +1022,32 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         print!("{}", runtime::dry_run(&prepared, &workspace, &parts));
         return Ok(ExitCode::SUCCESS);
     }
+    let mut options = options;
+    let page = match &args.ui {
+        Some(addr) => page_of_run(&workspace, &prepared, &mut options, addr)?,
+        None => None,
+    };
     let ctx = RunContext {
         file: Some(args.file.display().to_string()),
         ..RunContext::on_terminal(workspace, mode)
     };
-    let finished = runtime::block_on(runtime::run(prepared, &options, &ctx))
-        .and_then(|finished| finished)
-        .map_err(|e| miette!("{e}"))?;
+    let finished = runtime::block_on(async {
+        let Some((ui, listener)) = page else {
+            return runtime::run(prepared, &options, &ctx).await;
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(score::ui::serve(ui.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        let finished = runtime::run(prepared, &options, &ctx).await;
+        // The page shows the end before the process exits.
+        ui.close(std::time::Duration::from_secs(2)).await;
+        let _ = stop.send(());
+        let _ = server.await;
+        finished
+    })
+    .and_then(|finished| finished)
+    .map_err(|e| miette!("{e}"))?;
     if let Some(note) = finished.takeover_note() {
         eprintln!("note: {note}");
     }
@@ -900,6 +1058,59 @@ fn run_score(args: RunArgs, color: bool) -> miette::Result<ExitCode> {
         print!("{report}");
     }
     Ok(ExitCode::from(finished.exit_code()))
+}
+
+/// `score serve`: the live page of the workspace's runs, until Ctrl-C.
+fn serve(workspace: &Path, addr: Option<&str>) -> miette::Result<ExitCode> {
+    let (listener, warning) = score::ui::bind(addr).map_err(|e| miette!("{e}"))?;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let local = listener.local_addr().into_diagnostic()?;
+    let ui = score::ui::Ui::new(workspace, score::ui::environment_redactor(), None);
+    eprintln!(
+        "serving the runs of `{}` (Ctrl-C stops)",
+        workspace.display()
+    );
+    println!("{}", ui.index_url(local));
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    runtime::block_on(score::ui::serve(ui, listener, stop))
+        .and_then(|served| served)
+        .map_err(|e| miette!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `score run --ui`: the page's server for the run about to start, its
+/// URL said on stderr; approvals go to the run through its desk.
+fn page_of_run(
+    workspace: &Path,
+    prepared: &runtime::Prepared,
+    options: &mut RunOptions,
+    addr: &str,
+) -> miette::Result<Option<(std::sync::Arc<score::ui::Ui>, std::net::TcpListener)>> {
+    let Some(run_id) = runtime::run_id_of(workspace, options) else {
+        // Nothing to resume: the run says so.
+        return Ok(None);
+    };
+    if options.resume.is_none() {
+        options.run_id = Some(run_id.clone());
+    }
+    let (listener, warning) =
+        score::ui::bind(Some(addr).filter(|a| !a.is_empty())).map_err(|e| miette!("{e}"))?;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let desk = runtime::approvals::ApprovalDesk::new(&run_id);
+    options.page_approvals = Some(desk.clone());
+    let ui = score::ui::Ui::new(workspace, prepared.sandbox.redactor.clone(), Some(desk));
+    let local = listener.local_addr().into_diagnostic()?;
+    eprintln!(
+        "the run's page (approvals are answered there): {}",
+        ui.run_url(local, &run_id)
+    );
+    Ok(Some((ui, listener)))
 }
 
 /// `score export argo`: the plan as an Argo Workflow in YAML.

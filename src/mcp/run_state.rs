@@ -1,18 +1,12 @@
 //! A run's state as the MCP `status` tool and the `score://runs/RUN_ID/report`
-//! resource show it, read from the run's journal (and its `plan.json`, for
-//! the tasks not yet started).
-//!
-//! The journal is the run's memory and the one thing every reader shares,
-//! so this reads nothing else: a run started from here, from a terminal or
-//! resumed is read the same way. Whether it is still going is the journal
-//! (no `run_finished` after the last start or resume) and its process being
-//! alive. A run-state module of the runtime (`score status`) may later
-//! replace [`state_of`]; this file is the one place to swap.
+//! resource show it: the runtime's own fold of the journal
+//! ([`crate::runtime::state`], the same as `score status` and the live
+//! page), in a shape with a JSON Schema for MCP clients.
 
-use crate::runtime::journal::{self, Event, Record, RunsDir};
+use crate::runtime::journal::RunsDir;
+use crate::runtime::state::{self, PartStatus, RunPhase};
 use rmcp::schemars::{self, JsonSchema};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Where a run stands.
@@ -48,7 +42,8 @@ pub(crate) struct RunState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct TaskState {
     pub id: String,
-    /// pending, running, waiting for approval, succeeded, failed or skipped.
+    /// waiting, running, retrying, done, cached, failed, skipped or
+    /// awaiting approval (as `score status` says).
     pub status: String,
     pub attempts: u32,
     pub tokens_in: u64,
@@ -70,268 +65,55 @@ pub(crate) struct Waiting {
 
 /// The state of run `run_id` in `workspace`.
 pub(crate) fn read(workspace: &Path, run_id: &str) -> Result<RunState, String> {
-    let run = RunsDir::new(workspace).run(run_id);
-    if !run.events().is_file() {
-        return Err(format!(
-            "there is no run `{run_id}` in `{}`",
-            RunsDir::new(workspace).root.display()
-        ));
-    }
-    let records = journal::read(&run.events())?;
-    let planned: Vec<String> = crate::plan::load_file(&run.plan())
-        .map(|plan| plan.tasks.into_iter().map(|t| t.id).collect())
-        .unwrap_or_default();
-    Ok(state_of(run_id, &planned, &records, &process_alive))
+    state::load(&RunsDir::new(workspace), run_id).map(|s| from_runtime(&s))
 }
 
-/// Whether process `pid` exists (a run whose process is gone without
-/// journaling its end was interrupted).
-fn process_alive(pid: u32) -> bool {
-    if pid == 0 || pid > i32::MAX as u32 {
-        return false;
-    }
-    // A zombie (exited, not yet reaped) is not running any more.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
-
-/// The state a journal says: pure, for tests. `planned` lists the plan's
-/// tasks (those that never started are pending); `alive` says whether a
-/// pid still runs.
-pub(crate) fn state_of(
-    run_id: &str,
-    planned: &[String],
-    records: &[Record],
-    alive: &dyn Fn(u32) -> bool,
-) -> RunState {
-    let mut tasks: BTreeMap<String, TaskState> = BTreeMap::new();
-    let mut order: Vec<String> = planned.to_vec();
-    let mut state = RunState {
-        run_id: run_id.to_string(),
-        state: "running".into(),
-        done: false,
-        score: None,
-        pid: None,
-        started_at: None,
-        finished_at: None,
-        tasks: Vec::new(),
-        waiting_for_approval: Vec::new(),
-        succeeded: 0,
-        failed: 0,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost_usd: 0.0,
-        budget_message: None,
+/// The runtime's state in this tool's shape.
+pub(crate) fn from_runtime(s: &state::RunState) -> RunState {
+    let message = |p: &state::PartState| {
+        p.last_failure
+            .as_ref()
+            .filter(|_| p.status != PartStatus::Done && p.status != PartStatus::Cached)
+            .map(|f| f.message.clone())
+            .or_else(|| p.skip_reason.clone())
     };
-    let mut finished: Option<String> = None;
-    for record in records {
-        if let Some(id) = record.event.task()
-            && !tasks.contains_key(id)
-        {
-            if !order.iter().any(|t| t == id) {
-                order.push(id.to_string());
-            }
-            tasks.insert(id.to_string(), pending(id));
-        }
-        let task = record.event.task().and_then(|id| tasks.get_mut(id));
-        match (&record.event, task) {
-            (Event::RunStarted { score, pid, .. }, _) => {
-                state.score = Some(score.clone());
-                state.pid = Some(*pid);
-                state.started_at.get_or_insert(record.at);
-                finished = None;
-            }
-            (Event::RunResumed { pid, .. }, _) => {
-                state.pid = Some(*pid);
-                state.started_at.get_or_insert(record.at);
-                finished = None;
-                // Tasks that were in flight when it stopped start over.
-                for task in tasks.values_mut().filter(|t| t.status == "running") {
-                    task.status = "pending".into();
-                }
-            }
-            (Event::AttemptStarted { attempt, .. }, Some(task)) => {
-                task.status = "running".into();
-                task.attempts = *attempt;
-            }
-            (
-                Event::AttemptFailed {
-                    message,
-                    tokens_in,
-                    tokens_out,
-                    cost_usd,
-                    duration_ms,
-                    ..
-                },
-                Some(task),
-            ) => {
-                task.message = Some(message.clone());
-                task.tokens_in += tokens_in;
-                task.tokens_out += tokens_out;
-                task.cost_usd += cost_usd;
-                task.duration_ms += duration_ms;
-            }
-            (
-                Event::ApprovalRequested {
-                    approver,
-                    attempts,
-                    tokens_in,
-                    tokens_out,
-                    cost_usd,
-                    duration_ms,
-                    ..
-                },
-                Some(task),
-            ) => {
-                task.status = "waiting for approval".into();
-                set_spent(
-                    task,
-                    *attempts,
-                    *tokens_in,
-                    *tokens_out,
-                    *cost_usd,
-                    *duration_ms,
-                );
-                state.waiting_for_approval.push(Waiting {
-                    task: task.id.clone(),
-                    approver: approver.clone(),
-                });
-            }
-            (Event::Approved { task: id, .. } | Event::Rejected { task: id, .. }, Some(task)) => {
-                state.waiting_for_approval.retain(|w| &w.task != id);
-                if matches!(record.event, Event::Rejected { .. }) {
-                    task.status = "failed".into();
-                    task.message = Some("rejected".into());
-                } else {
-                    task.status = "approved".into();
-                }
-            }
-            (
-                Event::TaskCommitted {
-                    attempts,
-                    tokens_in,
-                    tokens_out,
-                    cost_usd,
-                    duration_ms,
-                    ..
-                },
-                Some(task),
-            ) => set_spent(
-                task,
-                *attempts,
-                *tokens_in,
-                *tokens_out,
-                *cost_usd,
-                *duration_ms,
-            ),
-            (
-                Event::TaskSucceeded {
-                    attempts,
-                    tokens_in,
-                    tokens_out,
-                    cost_usd,
-                    duration_ms,
-                    cached_from,
-                    ..
-                },
-                Some(task),
-            ) => {
-                task.status = "succeeded".into();
-                task.message = None;
-                task.cached_from = cached_from.clone();
-                set_spent(
-                    task,
-                    *attempts,
-                    *tokens_in,
-                    *tokens_out,
-                    *cost_usd,
-                    *duration_ms,
-                );
-                state.waiting_for_approval.retain(|w| w.task != task.id);
-            }
-            (
-                Event::TaskFailed {
-                    attempts, message, ..
-                },
-                Some(task),
-            ) => {
-                task.status = "failed".into();
-                task.attempts = *attempts;
-                task.message = Some(message.clone());
-            }
-            (Event::TaskSkipped { reason, .. }, Some(task)) => {
-                task.status = "skipped".into();
-                task.message = Some(reason.clone());
-            }
-            (Event::BudgetExhausted { message, .. }, _) => {
-                state.budget_message = Some(message.clone());
-            }
-            (Event::RunFinished { status, .. }, _) => {
-                finished = Some(status.as_str().to_string());
-                state.finished_at = Some(record.at);
-            }
-            _ => {}
-        }
+    RunState {
+        run_id: s.id.clone(),
+        state: s.phase.as_str().to_string(),
+        done: s.phase != RunPhase::Running,
+        score: Some(s.score.clone()).filter(|n| !n.is_empty()),
+        pid: s.pid,
+        started_at: s.started_at,
+        finished_at: s.ended_at,
+        tasks: s
+            .parts
+            .iter()
+            .map(|p| TaskState {
+                id: p.id.clone(),
+                status: p.status.as_str().to_string(),
+                attempts: p.attempt,
+                tokens_in: p.tokens_in,
+                tokens_out: p.tokens_out,
+                cost_usd: p.cost_usd,
+                duration_ms: p.elapsed_ms,
+                message: message(p),
+                cached_from: p.cached_from.clone(),
+            })
+            .collect(),
+        waiting_for_approval: s
+            .parts_in(PartStatus::AwaitingApproval)
+            .map(|p| Waiting {
+                task: p.id.clone(),
+                approver: p.approver.clone().unwrap_or_default(),
+            })
+            .collect(),
+        succeeded: s.totals.done,
+        failed: s.totals.failed,
+        tokens_in: s.totals.tokens_in,
+        tokens_out: s.totals.tokens_out,
+        cost_usd: s.totals.cost_usd,
+        budget_message: s.budget_message.clone(),
     }
-    state.tasks = order
-        .iter()
-        .map(|id| tasks.remove(id).unwrap_or_else(|| pending(id)))
-        .collect();
-    for task in &state.tasks {
-        state.tokens_in += task.tokens_in;
-        state.tokens_out += task.tokens_out;
-        state.cost_usd += task.cost_usd;
-        match task.status.as_str() {
-            "succeeded" => state.succeeded += 1,
-            "failed" => state.failed += 1,
-            _ => {}
-        }
-    }
-    match finished {
-        Some(status) => {
-            state.state = status;
-            state.done = true;
-        }
-        None if state.pid.is_some_and(|pid| !alive(pid)) => {
-            state.state = "interrupted".into();
-            state.done = true;
-        }
-        None => state.finished_at = None,
-    }
-    state
-}
-
-fn pending(id: &str) -> TaskState {
-    TaskState {
-        id: id.to_string(),
-        status: "pending".into(),
-        attempts: 0,
-        tokens_in: 0,
-        tokens_out: 0,
-        cost_usd: 0.0,
-        duration_ms: 0,
-        message: None,
-        cached_from: None,
-    }
-}
-
-fn set_spent(
-    task: &mut TaskState,
-    attempts: u32,
-    tokens_in: u64,
-    tokens_out: u64,
-    cost: f64,
-    ms: u64,
-) {
-    task.attempts = attempts;
-    task.tokens_in = tokens_in;
-    task.tokens_out = tokens_out;
-    task.cost_usd = cost;
-    task.duration_ms = ms;
 }
 
 /// The report of a run as text: the state, a line per task, the totals.
@@ -392,171 +174,84 @@ pub(crate) fn report(state: &RunState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::journal::{FailureKind, RunStatus};
+    use crate::runtime::journal::{Event, Record, RunStatus};
     use serde_json::json;
 
     fn at(at: u64, event: Event) -> Record {
         Record { at, event }
     }
 
-    fn started(pid: u32) -> Event {
-        Event::RunStarted {
-            run: "r1".into(),
-            score: "s".into(),
-            source_hash: "h".into(),
-            tasks: 3,
-            pid,
-            checkouts: None,
-        }
-    }
-
-    fn succeeded(task: &str) -> Event {
-        Event::TaskSucceeded {
-            task: task.into(),
-            hash: "h".into(),
-            inputs_hash: "i".into(),
-            outputs: json!({}),
-            attempts: 1,
-            tokens_in: 10,
-            tokens_out: 5,
-            cost_usd: 0.5,
-            duration_ms: 100,
-            cached_from: None,
-            commit: None,
-        }
-    }
-
-    fn planned() -> Vec<String> {
-        vec!["a".into(), "b".into(), "c".into()]
-    }
-
     #[test]
-    fn a_run_in_flight_is_running_with_its_tasks_pending_running_and_done() {
-        let records = [
-            at(1, started(7)),
-            at(2, succeeded("a")),
+    fn the_runtime_s_fold_is_shown_with_the_tool_s_fields() {
+        let records = vec![
             at(
-                3,
+                1,
+                Event::RunStarted {
+                    run: "r1".into(),
+                    score: "s".into(),
+                    source_hash: "h".into(),
+                    tasks: 2,
+                    pid: 0,
+                    checkouts: None,
+                    sources: Default::default(),
+                    edited: Vec::new(),
+                },
+            ),
+            at(
+                2,
                 Event::AttemptStarted {
-                    task: "b".into(),
-                    attempt: 2,
-                    agent: "x".into(),
+                    task: "a".into(),
+                    attempt: 1,
+                    agent: "mock".into(),
                     hash: "h".into(),
                 },
             ),
+            at(
+                5,
+                Event::TaskSucceeded {
+                    task: "a".into(),
+                    hash: "h".into(),
+                    inputs_hash: "i".into(),
+                    outputs: json!({}),
+                    attempts: 1,
+                    tokens_in: 10,
+                    tokens_out: 5,
+                    cost_usd: 0.5,
+                    duration_ms: 3,
+                    cached_from: None,
+                    commit: None,
+                    cache_checks: None,
+                },
+            ),
+            at(
+                6,
+                Event::TaskSkipped {
+                    task: "b".into(),
+                    reason: "`a` was rejected".into(),
+                },
+            ),
+            at(
+                7,
+                Event::RunFinished {
+                    status: RunStatus::Failed,
+                    succeeded: 1,
+                    failed: 0,
+                    remaining: 0,
+                },
+            ),
         ];
-        let state = state_of("r1", &planned(), &records, &|_| true);
-        assert_eq!(state.state, "running");
-        assert!(!state.done);
-        let statuses: Vec<(&str, &str)> = state
+        let shown = from_runtime(&state::fold("r1", None, &records));
+        assert_eq!(shown.state, "failed");
+        assert!(shown.done);
+        assert_eq!(shown.succeeded, 1);
+        assert_eq!(shown.tokens_in, 10);
+        let statuses: Vec<(&str, &str)> = shown
             .tasks
             .iter()
             .map(|t| (t.id.as_str(), t.status.as_str()))
             .collect();
-        assert_eq!(
-            statuses,
-            [("a", "succeeded"), ("b", "running"), ("c", "pending")]
-        );
-        assert_eq!(state.tasks[1].attempts, 2);
-        assert_eq!((state.tokens_in, state.tokens_out), (10, 5));
-        assert_eq!(state.succeeded, 1);
-        assert_eq!(state.finished_at, None);
-    }
-
-    #[test]
-    fn a_run_whose_process_is_gone_without_finishing_is_interrupted() {
-        let records = [at(1, started(7)), at(2, succeeded("a"))];
-        let state = state_of("r1", &planned(), &records, &|_| false);
-        assert_eq!(state.state, "interrupted");
-        assert!(state.done);
-    }
-
-    #[test]
-    fn a_finished_run_says_how_and_a_resume_starts_it_again() {
-        let failed = Event::TaskFailed {
-            task: "b".into(),
-            hash: "h".into(),
-            attempts: 3,
-            kind: FailureKind::Check,
-            message: "the check failed".into(),
-        };
-        let finish = Event::RunFinished {
-            status: RunStatus::Failed,
-            succeeded: 1,
-            failed: 1,
-            remaining: 1,
-        };
-        let mut records = vec![
-            at(1, started(7)),
-            at(2, succeeded("a")),
-            at(3, failed),
-            at(4, finish),
-        ];
-        let state = state_of("r1", &planned(), &records, &|_| false);
-        assert_eq!((state.state.as_str(), state.done), ("failed", true));
-        assert_eq!(state.failed, 1);
-        assert_eq!(state.tasks[1].message.as_deref(), Some("the check failed"));
-        assert_eq!(state.finished_at, Some(4));
-        assert!(
-            report(&state).contains("b: the check failed"),
-            "{}",
-            report(&state)
-        );
-        records.push(at(
-            5,
-            Event::RunResumed {
-                run: "r1".into(),
-                source_hash: "h".into(),
-                pid: 8,
-                done: 1,
-                checkouts: None,
-            },
-        ));
-        let state = state_of("r1", &planned(), &records, &|pid| pid == 8);
-        assert_eq!((state.state.as_str(), state.done), ("running", false));
-        assert_eq!(state.pid, Some(8));
-    }
-
-    #[test]
-    fn a_part_waiting_for_approval_is_listed_until_answered() {
-        let requested = Event::ApprovalRequested {
-            task: "a".into(),
-            hash: "h".into(),
-            inputs_hash: "i".into(),
-            approver: "lead".into(),
-            outputs: json!({}),
-            commit: None,
-            attempts: 1,
-            tokens_in: 1,
-            tokens_out: 1,
-            cost_usd: 0.0,
-            duration_ms: 1,
-        };
-        let paused = Event::RunFinished {
-            status: RunStatus::Paused,
-            succeeded: 0,
-            failed: 0,
-            remaining: 3,
-        };
-        let mut records = vec![at(1, started(7)), at(2, requested), at(3, paused)];
-        let state = state_of("r1", &planned(), &records, &|_| false);
-        assert_eq!(state.state, "paused");
-        assert_eq!(
-            state.waiting_for_approval,
-            [Waiting {
-                task: "a".into(),
-                approver: "lead".into()
-            }]
-        );
-        records.push(at(
-            4,
-            Event::Rejected {
-                task: "a".into(),
-                by: "me".into(),
-            },
-        ));
-        let state = state_of("r1", &planned(), &records, &|_| false);
-        assert!(state.waiting_for_approval.is_empty());
-        assert_eq!(state.tasks[0].status, "failed");
+        assert_eq!(statuses, [("a", "done"), ("b", "skipped")]);
+        assert_eq!(shown.tasks[1].message.as_deref(), Some("`a` was rejected"));
+        assert!(report(&shown).starts_with("Run r1 failed: 1 of 2 tasks succeeded"));
     }
 }

@@ -111,6 +111,9 @@ pub struct Conductor {
     pub approvals_elsewhere: bool,
     /// The boundary of the programs it starts, and the run's redactor.
     pub sandbox: Arc<super::sandbox::Policy>,
+    /// Approvals are answered on the live page (`score run --ui`), not on
+    /// the terminal: the run waits for them there.
+    pub page_approvals: Option<Arc<super::approvals::ApprovalDesk>>,
 }
 
 /// The end of a run, for the report.
@@ -240,7 +243,7 @@ impl Conductor {
             Dag::of_plan(&plan),
             Limits::of_plan(&plan, self.jobs),
             self.states.iter().map(|s| s.status).collect(),
-            self.interactive,
+            self.interactive || self.page_approvals.is_some(),
         );
 
         let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
@@ -322,6 +325,19 @@ impl Conductor {
                     scheduler.synced();
                 }
                 // One approval question at a time.
+                Step::Ask(i) if self.page_approvals.is_some() => {
+                    let desk = self.page_approvals.clone().expect("checked");
+                    let answer = desk.ask(&plan.tasks[i].id);
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        // The desk lives as long as the run: a dropped
+                        // question is never answered, and the run waits
+                        // (Ctrl-C still stops it).
+                        if let Ok(approved) = answer.await {
+                            let _ = tx.send(Msg::Answer { task: i, approved });
+                        }
+                    });
+                }
                 Step::Ask(i) => {
                     let task = &plan.tasks[i];
                     let question = format!(

@@ -450,7 +450,7 @@ pub fn splitmix(mut x: u64) -> u64 {
 
 /// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian;
 /// Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -16,6 +16,7 @@
 
 pub mod agent;
 pub mod agents;
+pub mod approvals;
 mod attempt;
 pub(crate) mod conduct;
 pub mod doctor;
@@ -23,7 +24,7 @@ pub(crate) mod files;
 pub(crate) mod inputs;
 pub(crate) mod instructions;
 pub(crate) mod isolation;
-pub(crate) mod journal;
+pub mod journal;
 pub(crate) mod lock;
 pub mod merge;
 pub mod preview;
@@ -36,6 +37,7 @@ pub(crate) mod report;
 pub mod sandbox;
 pub(crate) mod scheduler;
 pub(crate) mod select;
+pub mod state;
 pub mod task;
 // Public only until the sandbox work on checks lands: narrowed now, it
 // would show `CheckOutcome` fields that nothing reads yet.
@@ -105,6 +107,9 @@ pub struct RunOptions {
     /// Approvals are given elsewhere (`score task run` under Argo: a
     /// suspend step): a part with `approve` succeeds without waiting.
     pub approvals_elsewhere: bool,
+    /// Approvals are answered on the live page (`score run --ui`): the run
+    /// waits for them there instead of asking on the terminal.
+    pub page_approvals: Option<Arc<approvals::ApprovalDesk>>,
 }
 
 /// A plan ready to run: selected, with its inputs and performers.
@@ -756,6 +761,7 @@ async fn run_prepared(
         isolation: isolation.clone(),
         approvals_elsewhere: options.approvals_elsewhere,
         sandbox: sandbox.clone(),
+        page_approvals: options.page_approvals.clone(),
     };
     let outcome = conductor.conduct().await?;
     let mut merged = None;
@@ -983,6 +989,38 @@ pub fn workspace_of_run(run_id: &str, flag: Option<&Path>, cwd: &Path) -> Result
             message: format!("no run `{run_id}` in `.score/runs/` here or in any parent directory"),
             help: "run it from the workspace of the run, or pass `--workspace DIR`".to_string(),
         })
+}
+
+/// The id a run with `options` will have in `workspace`: the one asked
+/// for (`--resume RUN_ID`, `RunOptions::run_id`), the latest for a bare
+/// `--resume`, else a new one (which the caller then sets as
+/// `options.run_id`, so that the run takes it). `None`: nothing to resume
+/// (the run itself then says so).
+pub fn run_id_of(workspace: &Path, options: &RunOptions) -> Option<String> {
+    let runs = RunsDir::new(workspace);
+    match &options.resume {
+        Some(Some(id)) => Some(id.clone()),
+        Some(None) => runs.latest(),
+        None => Some(
+            options
+                .run_id
+                .clone()
+                .unwrap_or_else(|| journal::new_run_id_after(runs.latest().as_deref())),
+        ),
+    }
+}
+
+/// The workspace whose runs `score runs` and `score status` read: `flag`
+/// (relative to `cwd`) when given, else the nearest directory from `cwd` up
+/// that holds `.score/runs/` (else `cwd`, which has none).
+pub fn workspace_of_runs(flag: Option<&Path>, cwd: &Path) -> PathBuf {
+    if let Some(dir) = flag {
+        return cwd.join(dir);
+    }
+    cwd.ancestors()
+        .find(|dir| RunsDir::new(dir).root.is_dir())
+        .unwrap_or(cwd)
+        .to_path_buf()
 }
 
 /// Who approves: the user's login name, as the environment says.

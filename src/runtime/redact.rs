@@ -113,6 +113,11 @@ impl Redactor {
         ))
     }
 
+    /// This redactor with `other`'s secrets as well.
+    pub fn with_secrets_of(self: &Arc<Redactor>, other: &Redactor) -> Arc<Redactor> {
+        self.including(other.secrets.iter().map(String::as_str))
+    }
+
     /// Whether it masks nothing.
     pub fn is_empty(&self) -> bool {
         self.matcher.is_none()

@@ -10,8 +10,10 @@
 // Each test crate uses only some of these.
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod llm_server;
 pub mod lsp_wire;
+pub mod page;
 pub mod runs;
 
 #[path = "../../benches/support/generate.rs"]
