@@ -140,7 +140,16 @@ fn the_official_python_sdk_checks_runs_and_follows_a_run_over_stdio() {
     assert_eq!(
         tools,
         [
-            "approve", "build", "check", "explain", "format", "graph", "plan", "reject", "run",
+            "approve",
+            "build",
+            "check",
+            "explain",
+            "format",
+            "graph",
+            "import_speckit",
+            "plan",
+            "reject",
+            "run",
             "status"
         ]
     );
@@ -237,7 +246,7 @@ fn the_official_python_sdk_speaks_streamable_http_on_loopback() {
     assert!(status.starts_with("HTTP/1.1 404"), "{status}");
     server.kill().unwrap();
     server.wait().unwrap();
-    assert_eq!(seen["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(seen["tools"].as_array().unwrap().len(), 11);
     assert_e0401_with_positions(&seen["check"]);
     assert_eq!(seen["plan_error"]["code"], "E0401");
 }
