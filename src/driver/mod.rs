@@ -2,7 +2,7 @@
 //! command line to checked programs and their diagnostics (`score check`),
 //! to a plan (`compile.rs`: `score build`, `graph`, `plan`, `run`,
 //! `export`), and to formatted files (`format.rs`: `score fmt`). The CLI
-//! (`src/main.rs`) only parses flags, prints what these return and maps
+//! (`src/bin/score/`) only parses flags, prints what these return and maps
 //! them to exit codes.
 
 mod compile;
