@@ -115,13 +115,11 @@ fn sigkill_at_random_points_then_resume_loses_nothing_and_repeats_nothing() {
             "iteration {iteration}: a task succeeded more than once: {succeeded:?}"
         );
         // No output lost: every task's output file matches its journaled outputs.
+        // The run the journal above is from: the latest with a journal. (A
+        // kill before the journal's first line leaves a run directory with
+        // none, whose id may sort after the run that finished the work.)
         let runs = dir.path().join(".score/runs");
-        let mut ids: Vec<String> = std::fs::read_dir(&runs)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        ids.sort();
-        let id = ids.pop().unwrap();
+        let id = latest_run(dir.path());
         for record in records.iter().filter(|r| r["event"] == "task_succeeded") {
             let task = record["task"].as_str().unwrap();
             let file = runs.join(&id).join("outputs").join(format!("{task}.json"));
