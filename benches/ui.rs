@@ -122,6 +122,7 @@ fn record_run(plan: &Plan, workspace: &Path, id: &str) -> Result<(), String> {
         checkouts: None,
         sources: Default::default(),
         edited: Vec::new(),
+        file: None,
     })
     .map_err(io)?;
     for (i, task) in plan.tasks.iter().enumerate() {

@@ -567,7 +567,11 @@ fn approvals_pause_the_run_until_score_approve() {
         .args(["approve", &id, "b"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("approved `b`"));
+        .stdout(predicate::str::contains("approved `b`"))
+        // The command to continue names the score the run played.
+        .stdout(predicate::str::contains(format!(
+            "continue the run with `score run s.score --resume {id}`"
+        )));
     score(dir.path())
         .args(["run", "s.score", "--resume"])
         .assert()

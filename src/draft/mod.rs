@@ -394,6 +394,7 @@ async fn rounds(prepared: Prepared, on_round: &(dyn Fn(&Round) + Sync)) -> Resul
         checkouts: None,
         sources: [(spec_name.clone(), spec_hash.clone())].into(),
         edited: Vec::new(),
+        file: None,
     })?;
 
     let started = Instant::now();

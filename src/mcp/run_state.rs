@@ -195,6 +195,7 @@ mod tests {
                     checkouts: None,
                     sources: Default::default(),
                     edited: Vec::new(),
+                    file: None,
                 },
             ),
             at(

@@ -144,6 +144,10 @@ pub enum Event {
         /// dirty tree.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         edited: Vec<String>,
+        /// The score (or plan) file the run plays, absolute: what the hints
+        /// to resume it name (`score approve`, `score status`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
     },
     /// `--resume` picked this run up again.
     RunResumed {
@@ -286,6 +290,28 @@ impl Event {
             _ => None,
         }
     }
+}
+
+/// The file a run plays, as its `run_started` recorded it, shown relative
+/// to `cwd` when it lies below it: for the `score run FILE --resume RUN_ID`
+/// a person is told to type. `FILE` when the journal does not say.
+pub fn played_file(records: &[Record], cwd: &Path) -> String {
+    records
+        .iter()
+        .find_map(|r| match &r.event {
+            Event::RunStarted { file, .. } => file.clone(),
+            _ => None,
+        })
+        .map(|file| shown_from(&file, cwd))
+        .unwrap_or_else(|| "FILE".to_string())
+}
+
+/// `file` relative to `cwd` when below it, else as it is.
+pub fn shown_from(file: &str, cwd: &Path) -> String {
+    Path::new(file)
+        .strip_prefix(cwd)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| file.to_string())
 }
 
 /// Milliseconds since the Unix epoch.
@@ -540,6 +566,31 @@ mod tests {
 
     fn record(event: Event) -> Record {
         Record { at: 1, event }
+    }
+
+    #[test]
+    fn the_file_to_resume_is_shown_from_where_the_person_is() {
+        let started = |file: Option<&str>| {
+            vec![record(Event::RunStarted {
+                run: "r".into(),
+                score: "s".into(),
+                source_hash: "h".into(),
+                tasks: 1,
+                pid: 1,
+                checkouts: None,
+                sources: Default::default(),
+                edited: Vec::new(),
+                file: file.map(str::to_string),
+            })]
+        };
+        let records = started(Some("/repo/shop/main.score"));
+        assert_eq!(played_file(&records, Path::new("/repo")), "shop/main.score");
+        assert_eq!(
+            played_file(&records, Path::new("/elsewhere")),
+            "/repo/shop/main.score"
+        );
+        assert_eq!(played_file(&started(None), Path::new("/repo")), "FILE");
+        assert_eq!(played_file(&[], Path::new("/repo")), "FILE");
     }
 
     #[test]

@@ -726,6 +726,11 @@ async fn run_prepared(
             checkouts,
             sources: plan.sources.clone(),
             edited: isolation::uncommitted_own_files(workspace, &options.score_files),
+            file: ctx.file.as_deref().map(|file| {
+                std::path::absolute(file)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|_| file.to_string())
+            }),
         }
     };
     let io =
@@ -1092,9 +1097,11 @@ pub fn approve(
         })
         .and_then(|_| journal.sync())
         .map_err(|e| format!("cannot write `{}`: {e}", run.events().display()))?;
+    let cwd = std::env::current_dir().unwrap_or_default();
     Ok(format!(
-        "{} `{task}` in run {run_id}; continue the run with `score run FILE --resume {run_id}`",
-        if approve { "approved" } else { "rejected" }
+        "{} `{task}` in run {run_id}; continue the run with `score run {} --resume {run_id}`",
+        if approve { "approved" } else { "rejected" },
+        journal::played_file(&records, &cwd)
     ))
 }
 

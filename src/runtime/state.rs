@@ -214,6 +214,8 @@ pub struct RunState {
     pub critical_path_run: Vec<String>,
     /// Why the budget stopped the run, if it did.
     pub budget_message: Option<String>,
+    /// The score file the run plays (absolute), when its journal says.
+    pub file: Option<String>,
 }
 
 /// What `score runs` shows of a run.
@@ -297,6 +299,7 @@ pub fn fold(id: &str, plan: Option<&Plan>, records: &[Record]) -> RunState {
         critical_path: Vec::new(),
         critical_path_run: Vec::new(),
         budget_message: None,
+        file: None,
     };
     if let Some(plan) = plan {
         state.score = plan.score.name.clone();
@@ -319,9 +322,14 @@ pub fn fold(id: &str, plan: Option<&Plan>, records: &[Record]) -> RunState {
     for record in records {
         let at = record.at;
         match &record.event {
-            Event::RunStarted { score, pid, .. } => {
+            Event::RunStarted {
+                score, pid, file, ..
+            } => {
                 if state.score.is_empty() {
                     state.score = score.clone();
+                }
+                if state.file.is_none() {
+                    state.file = file.clone();
                 }
                 state.pid = Some(*pid);
             }
@@ -809,7 +817,12 @@ pub fn render_status(state: &RunState) -> String {
     if state.phase == RunPhase::Interrupted {
         let _ = writeln!(
             out,
-            "\nits process is gone; finish it with `score run FILE --resume {}`",
+            "\nits process is gone; finish it with `score run {} --resume {}`",
+            state
+                .file
+                .as_deref()
+                .map(|f| journal::shown_from(f, &std::env::current_dir().unwrap_or_default()))
+                .unwrap_or_else(|| "FILE".to_string()),
             state.id
         );
     }
@@ -983,6 +996,7 @@ mod tests {
             checkouts: None,
             sources: Default::default(),
             edited: Vec::new(),
+            file: None,
         }
     }
 
