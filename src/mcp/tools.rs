@@ -468,10 +468,7 @@ impl ScoreServer {
             .into_iter()
             .map(|p| PreviewOut {
                 part: p.part,
-                status: serde_json::to_value(p.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                status: p.status.as_str().to_string(),
                 reason: p.reason,
                 wave: p.wave,
             })
