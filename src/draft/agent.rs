@@ -18,8 +18,8 @@
 
 use crate::check;
 use crate::diagnostics::render_human;
+use crate::driver::{self, CheckedProgram};
 use crate::plan::{self, Plan};
-use crate::syntax::{self, Program};
 use std::path::Path;
 
 /// The id of the drafting part in its plan.
@@ -63,16 +63,9 @@ fn agent_names(program: &check::Checked) -> Vec<String> {
     names
 }
 
-fn read_disk(path: &Path) -> std::io::Result<String> {
-    std::fs::read_to_string(path)
-}
-
 /// The agents of the standard library (`std.agents`).
 pub fn std_agents() -> Vec<String> {
-    let program = syntax::load_source("<draft>", "use std.agents\n".into(), Path::new("."), &|p| {
-        read_disk(p)
-    });
-    agent_names(&check::check(&program))
+    agent_names(&driver::check_source("<draft>", "use std.agents\n".into(), Path::new(".")).checked)
 }
 
 /// The drafting plan: one part, `score_draft`, played by the chosen agent.
@@ -114,7 +107,7 @@ fn from_stdlib(agent: Option<&str>) -> Result<(Plan, String), AgentChoiceError> 
         "use std.agents.{{{name}}}\n\nscore draft {{}}\n{}",
         drafting_part(name)
     );
-    let program = syntax::load_source("<draft>", text, Path::new("."), &|p| read_disk(p));
+    let program = driver::check_source("<draft>", text, Path::new("."));
     build(
         &program,
         name,
@@ -137,18 +130,18 @@ fn from_file(
     })?;
     let shown = file.display().to_string();
     let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
-    let program = syntax::load_source(&shown, text.clone(), &dir, &|p| read_disk(p));
-    let checked = check::check(&program);
+    let program = driver::check_source(&shown, text.clone(), &dir);
+    let checked = &program.checked;
     if checked.has_errors() {
         return Err(AgentChoiceError::new(
             format!(
                 "the agents file `{shown}` does not check:\n{}",
-                render_human(&program.sources, &checked.diagnostics, color)
+                render_human(program.sources(), program.diagnostics(), color)
             ),
             format!("fix it first: `score check {shown}`"),
         ));
     }
-    let names = agent_names(&checked);
+    let names = agent_names(checked);
     let name = match agent {
         Some(name) => name.to_string(),
         None => match checked
@@ -177,12 +170,12 @@ fn from_file(
         },
     };
     let with_part = format!("{text}{}", drafting_part(&name));
-    let program = syntax::load_source(&shown, with_part, &dir, &|p| read_disk(p));
+    let program = driver::check_source(&shown, with_part, &dir);
     let first = build(&program, &name, &dir, &shown, true);
     // An agent of the standard library the file does not import: import it.
     if first.is_err() && std_agents().contains(&name) {
         let imported = format!("use std.agents.{{{name}}}\n{text}{}", drafting_part(&name));
-        let program = syntax::load_source(&shown, imported, &dir, &|p| read_disk(p));
+        let program = driver::check_source(&shown, imported, &dir);
         if let Ok(found) = build(&program, &name, &dir, &shown, true) {
             return Ok(found);
         }
@@ -190,18 +183,18 @@ fn from_file(
     first
 }
 
-/// Checks the program with the drafting part and compiles its plan, kept
+/// Compiles the plan of the checked program with the drafting part, kept
 /// to that part; the error names the agent and where it was looked for.
 fn build(
-    program: &Program,
+    program: &CheckedProgram,
     name: &str,
     dir: &Path,
     place: &str,
     from_file: bool,
 ) -> Result<(Plan, String), AgentChoiceError> {
-    let checked = check::check(program);
+    let checked = &program.checked;
+    let names = agent_names(checked);
     let not_found = || {
-        let names = agent_names(&checked);
         AgentChoiceError::new(
             format!("no agent `{name}` in {place}"),
             if from_file {
@@ -219,18 +212,18 @@ fn build(
         )
     };
     if checked.has_errors() {
-        if !agent_names(&checked).iter().any(|n| n == name) {
+        if !names.iter().any(|n| n == name) {
             return Err(not_found());
         }
         return Err(AgentChoiceError::new(
             format!(
                 "agent `{name}` cannot draft:\n{}",
-                render_human(&program.sources, &checked.diagnostics, false)
+                render_human(program.sources(), program.diagnostics(), false)
             ),
             "fix what is shown (in the agents file, or the name given with `--agent`)",
         ));
     }
-    let mut plan = plan::build(&checked, &program.sources, dir).map_err(|e| {
+    let mut plan = plan::build(checked, program.sources(), dir).map_err(|e| {
         AgentChoiceError::new(
             format!("cannot prepare agent `{name}`: {}", e.message),
             e.help

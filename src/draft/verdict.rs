@@ -3,10 +3,8 @@
 //! with, its relative imports resolved from the directory it will be
 //! written to, exactly as `score check FILE` would once it is there.
 
-use crate::check;
 use crate::diagnostics::{self, Code, Diagnostic, Severity, render_human, render_json};
-use crate::driver::Tally;
-use crate::syntax;
+use crate::driver::{self, Tally};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -32,11 +30,8 @@ impl Verdict {
 
 /// Checks `text` as the file `name` in `base_dir`.
 pub fn check_text(name: &str, text: &str, base_dir: &Path) -> Verdict {
-    let program = syntax::load_source(name, text.to_string(), base_dir, &|p| {
-        std::fs::read_to_string(p)
-    });
-    let checked = check::check(&program);
-    let mut found: Vec<Diagnostic> = checked.diagnostics.clone();
+    let checked = driver::check_source(name, text.to_string(), base_dir);
+    let mut found: Vec<Diagnostic> = checked.diagnostics().to_vec();
     diagnostics::sort(&mut found);
     let mut tally = Tally::default();
     tally.add(&found);
@@ -52,8 +47,8 @@ pub fn check_text(name: &str, text: &str, base_dir: &Path) -> Verdict {
         .join("\n");
     Verdict {
         tally,
-        json_lines: render_json(&program.sources, &found),
-        human: render_human(&program.sources, &found, false),
+        json_lines: render_json(checked.sources(), &found),
+        human: render_human(checked.sources(), &found, false),
         explanations,
     }
 }

@@ -103,6 +103,19 @@ pub fn check_file(entry: &Path) -> Result<CheckedProgram, DriverError> {
     })
 }
 
+/// Load and check a text that is not (or not yet) on disk, as the file
+/// `name` in `base_dir` would be: its imports are read from disk relative
+/// to `base_dir` (a draft being written, a buffer sent by a client).
+pub fn check_source(name: &str, text: String, base_dir: &Path) -> CheckedProgram {
+    let program = syntax::load_source(name, text, base_dir, &read_from_disk);
+    let checked = check::check(&program);
+    CheckedProgram {
+        entry: base_dir.join(name),
+        program,
+        checked,
+    }
+}
+
 /// Expand the paths given on the command line into entry files. Files are
 /// taken as given; a directory contributes every `.score` file below it.
 /// With no paths, the current directory is used.

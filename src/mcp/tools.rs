@@ -12,7 +12,6 @@ use crate::diagnostics::{self, Code};
 use crate::driver::{self, PlanError, Planned};
 use crate::plan::Plan;
 use crate::source::{Origin, SourceMap};
-use crate::syntax;
 use rmcp::handler::server::wrapper::{Json, Parameters};
 use rmcp::{schemars, tool, tool_router};
 use schemars::JsonSchema;
@@ -630,17 +629,15 @@ impl ScoreServer {
         let name = name.unwrap_or("draft.score");
         let path = self.resolve(name);
         let base = path.parent().unwrap_or(&self.root).to_path_buf();
-        let read = |p: &Path| std::fs::read_to_string(p);
-        let program = syntax::load_source(name, text.to_string(), &base, &read);
-        let checked = crate::check::check(&program);
+        let checked = driver::check_source(name, text.to_string(), &base);
         let mut tally = driver::Tally::default();
-        tally.add(&checked.diagnostics);
+        tally.add(checked.diagnostics());
         let failed = tally.errors > 0 || (deny_warnings && tally.warnings > 0);
         CheckOutput {
             ok: !failed,
             errors: tally.errors,
             warnings: tally.warnings,
-            diagnostics: diagnostics_out(&program.sources, &checked.diagnostics),
+            diagnostics: diagnostics_out(checked.sources(), checked.diagnostics()),
             summary: if failed {
                 format!("error: `{name}` failed the check: {tally}")
             } else {
