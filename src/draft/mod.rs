@@ -321,31 +321,6 @@ impl RunFiles {
     }
 }
 
-/// An empty directory outside the repository for the agent to play in,
-/// removed when the draft ends.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    /// Creates `path`, private to this user. A path that exists already
-    /// (in a shared temporary directory: perhaps another user's, perhaps a
-    /// link) is refused, never used nor removed.
-    fn create(path: &Path) -> Result<Scratch, String> {
-        let mut builder = std::fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(path)
-            .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
-        Ok(Scratch(path.to_path_buf()))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 async fn rounds(prepared: Prepared, on_round: &(dyn Fn(&Round) + Sync)) -> Result<Drafted, String> {
     let Prepared {
         request,
@@ -381,9 +356,12 @@ async fn rounds(prepared: Prepared, on_round: &(dyn Fn(&Round) + Sync)) -> Resul
     };
     files.write(&files.dir.plan(), &crate::plan::to_json(plan))?;
 
-    let scratch = Scratch::create(&std::env::temp_dir().join(format!("score-draft-{run_id}")))?;
-    let work = scratch.0.join("work");
-    let tmp_root = scratch.0.join("tmp");
+    // An empty directory outside the repository for the agent to play in.
+    let scratch = runtime::sandbox::ScratchDir::create(
+        &std::env::temp_dir().join(format!("score-draft-{run_id}")),
+    )?;
+    let work = scratch.path().join("work");
+    let tmp_root = scratch.path().join("tmp");
     for d in [&work, &tmp_root] {
         std::fs::create_dir(d).map_err(|e| format!("cannot create `{}`: {e}", d.display()))?;
     }
@@ -650,28 +628,6 @@ fn score_of(value: Value) -> Result<String, (FailureKind, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_scratch_directory_that_exists_is_refused_and_left_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let taken = dir.path().join("score-draft-x");
-        std::fs::create_dir(&taken).unwrap();
-        std::fs::write(taken.join("theirs"), "x").unwrap();
-        let e = Scratch::create(&taken).err().unwrap();
-        assert!(e.contains("cannot create"), "{e}");
-        assert!(taken.join("theirs").is_file(), "not removed");
-        let link = dir.path().join("score-draft-link");
-        std::os::unix::fs::symlink(&taken, &link).unwrap();
-        assert!(Scratch::create(&link).is_err());
-        let fresh = dir.path().join("score-draft-y");
-        {
-            let scratch = Scratch::create(&fresh).unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&scratch.0).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o700);
-        }
-        assert!(!fresh.exists(), "removed when the draft ends");
-    }
 
     #[test]
     fn a_score_is_read_from_its_property_only() {

@@ -255,10 +255,12 @@ pub async fn live(
     timeout: Duration,
     confine: &dyn Fn(&str, &Path) -> Result<super::sandbox::Confinement, String>,
 ) {
-    let scratch =
-        Scratch(std::env::temp_dir().join(format!("score-doctor-{}", std::process::id())));
-    match std::fs::create_dir_all(&scratch.0) {
-        Ok(()) => {}
+    let scratch = match super::sandbox::ScratchDir::create(&std::env::temp_dir().join(format!(
+        "score-doctor-{}-{}",
+        std::process::id(),
+        super::journal::now_ms()
+    ))) {
+        Ok(scratch) => scratch,
         Err(e) => {
             for f in &mut report.findings {
                 f.broken = true;
@@ -275,7 +277,7 @@ pub async fn live(
         let Some(performer) = performers.get(&finding.agent) else {
             continue;
         };
-        let dir = scratch.0.join(&finding.agent);
+        let dir = scratch.path().join(&finding.agent);
         let logs = dir.join("logs");
         if let Err(e) = std::fs::create_dir_all(&logs) {
             finding.broken = true;
@@ -323,15 +325,6 @@ pub async fn live(
                 finding.line.push_str(&format!("; live: failed: {text}"));
             }
         }
-    }
-}
-
-/// A scratch directory, removed with what the agents left in it.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

@@ -151,6 +151,36 @@ impl Drop for TmpDir {
     }
 }
 
+/// A scratch directory in a shared place (the system's temporary
+/// directory) for programs that play outside any checkout (`score doctor
+/// --live`, `score draft`): created private to this user, removed with
+/// what they left in it when dropped. A path that exists already (perhaps
+/// another user's, perhaps a link) is refused, never used nor removed.
+#[derive(Debug)]
+pub(crate) struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub(crate) fn create(path: &Path) -> Result<ScratchDir, String> {
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(path)
+            .map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+        Ok(ScratchDir(path.to_path_buf()))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// What the programs of one attempt of one part (its agent's program and
 /// its checks) may do, and how their output is cleaned. Cheap to clone;
 /// the private `TMPDIR` is removed when the last clone is dropped.
@@ -856,6 +886,31 @@ mod sys {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scratch_directory_that_exists_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let taken = dir.path().join("score-draft-x");
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("theirs"), "x").unwrap();
+        let e = ScratchDir::create(&taken).err().unwrap();
+        assert!(e.contains("cannot create"), "{e}");
+        assert!(taken.join("theirs").is_file(), "not removed");
+        let link = dir.path().join("score-draft-link");
+        std::os::unix::fs::symlink(&taken, &link).unwrap();
+        assert!(ScratchDir::create(&link).is_err());
+        let fresh = dir.path().join("score-draft-y");
+        {
+            let scratch = ScratchDir::create(&fresh).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(scratch.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        assert!(!fresh.exists(), "removed when the draft ends");
+    }
 
     #[test]
     fn declared_paths_expand_home() {
